@@ -1,0 +1,307 @@
+"""The embedded backend: tantivy for BM25, filters and aggregations, SQLite (WAL) for vectors,
+exact cosine kNN over an in-memory numpy matrix. No server; data lives under one folder.
+
+Durability: an upsert returns only after the SQLite transaction and the tantivy commit (both
+fsync) are done, so an acknowledged write survives `kill -9`. Readers in other processes see
+new commits on their next query; one process writes at a time (tantivy's writer lock)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import tantivy
+
+from search.backend import SearchBackend
+from search.collections import COLLECTIONS, CollectionSpec, parse_time, prepare, segmented, spec_of
+from search.query import Filters, QueryError, SearchQuery, query_terms
+
+SEGMENTED = "_seg"  # whitespace-tokenised jieba tokens of the text fields
+SOURCE = "_source"  # the whole document as JSON
+WRITER_HEAP = 64_000_000
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).filter(tantivy.Filter.lowercase()).build()
+
+
+def _schema(spec: CollectionSpec) -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
+    builder.add_text_field(SEGMENTED, stored=False, tokenizer_name="jieba_ws", index_option="freq")
+    builder.add_bytes_field(SOURCE, stored=True, indexed=False)
+    for name in spec.keyword_fields:
+        builder.add_text_field(name, stored=False, tokenizer_name="raw", fast=True)
+    for name in spec.integer_fields:
+        builder.add_integer_field(name, stored=False, indexed=True, fast=True)
+    for name in spec.float_fields:
+        builder.add_float_field(name, stored=False, indexed=True, fast=True)
+    if spec.time_field:
+        builder.add_date_field(spec.time_field, stored=False, indexed=True, fast=True)
+    return builder.build()
+
+
+class _Collection:
+    """One collection: a tantivy index plus a SQLite vector table, in its own folder."""
+
+    def __init__(self, root: Path, spec: CollectionSpec):
+        self.spec = spec
+        self.schema = _schema(spec)
+        folder = root / spec.name
+        (folder / "index").mkdir(parents=True, exist_ok=True)
+        self.index = tantivy.Index(self.schema, path=str(folder / "index"), reuse=True)
+        self.index.register_tokenizer("jieba_ws", _analyzer())
+        self._writer = None
+        self.vectors = sqlite3.connect(folder / "vectors.sqlite", check_same_thread=False, isolation_level=None)
+        self.vectors.execute("PRAGMA journal_mode=WAL")
+        self.vectors.execute("PRAGMA synchronous=FULL")
+        self.vectors.execute("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._matrix: tuple[int, list[str], np.ndarray] | None = None  # (data_version, ids, rows)
+        self._lock = threading.RLock()
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            self._writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        return self._writer
+
+    def searcher(self) -> tantivy.Searcher:
+        self.index.reload()  # pick up commits from this or another process
+        return self.index.searcher()
+
+    def document(self, record: dict) -> tantivy.Document:
+        doc = tantivy.Document()
+        doc.add_text("id", record["id"])
+        doc.add_text(SEGMENTED, segmented(self.spec, record))
+        source = {k: v for k, v in record.items() if k != "embedding"}
+        doc.add_bytes(SOURCE, json.dumps(source, ensure_ascii=False, default=str).encode("utf-8"))
+        for name in self.spec.keyword_fields:
+            for value in _as_list(record.get(name)):
+                doc.add_text(name, str(value))
+        for name in self.spec.integer_fields:
+            if record.get(name) is not None:
+                doc.add_integer(name, int(record[name]))
+        for name in self.spec.float_fields:
+            if record.get(name) is not None:
+                doc.add_float(name, float(record[name]))
+        if self.spec.time_field and record.get(self.spec.time_field):
+            doc.add_date(self.spec.time_field, _naive_utc(parse_time(record[self.spec.time_field])))
+        return doc
+
+    def matrix(self) -> tuple[list[str], np.ndarray]:
+        """All vectors as one normalised float32 matrix, reloaded only when SQLite changed."""
+        with self._lock:
+            version = self.vectors.execute("PRAGMA data_version").fetchone()[0]
+            if self._matrix is None or self._matrix[0] != version:
+                rows = self.vectors.execute("SELECT id, vector FROM vectors").fetchall()
+                ids = [r[0] for r in rows]
+                dim = len(rows[0][1]) // 4 if rows else 0
+                matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim) if rows else np.zeros((0, 0), np.float32)
+                self._matrix = (version, ids, matrix)
+            return self._matrix[1], self._matrix[2]
+
+    def invalidate_vectors(self) -> None:
+        # data_version does not change for this connection's own writes, so drop the cache.
+        self._matrix = None
+
+
+class EmbeddedBackend(SearchBackend):
+    name = "embedded"
+
+    def __init__(self, path: str | Path):
+        self.root = Path(path)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._collections: dict[str, _Collection] = {}
+        self._lock = threading.Lock()
+
+    def _collection(self, name: str) -> _Collection:
+        spec_of(name)
+        with self._lock:
+            if name not in self._collections:
+                self._collections[name] = _Collection(self.root, COLLECTIONS[name])
+            return self._collections[name]
+
+    # ---- writing ------------------------------------------------------------------------------
+    def upsert(self, collection: str, documents: Sequence[dict]) -> int:
+        c = self._collection(collection)
+        records = [prepare(c.spec, d) for d in documents]  # validate all before writing any
+        latest = {r["id"]: r for r in records}  # the last copy of a repeated id wins
+        with c._lock:
+            rows = [(i, _vector_blob(r["embedding"])) for i, r in latest.items() if r.get("embedding") is not None]
+            c.vectors.execute("BEGIN")
+            c.vectors.executemany("DELETE FROM vectors WHERE id = ?", [(i,) for i in latest])
+            c.vectors.executemany("INSERT INTO vectors (id, vector) VALUES (?, ?)", rows)
+            c.vectors.execute("COMMIT")
+            c.invalidate_vectors()
+            for id, record in latest.items():
+                c.writer.delete_documents_by_term("id", id)
+                c.writer.add_document(c.document(record))
+            c.writer.commit()
+        return len(latest)
+
+    def delete(self, collection: str, ids: Iterable[str]) -> int:
+        c = self._collection(collection)
+        ids = list(dict.fromkeys(ids))
+        existing = sum(1 for i in ids if self.get(collection, i) is not None)
+        with c._lock:
+            c.vectors.executemany("DELETE FROM vectors WHERE id = ?", [(i,) for i in ids])
+            c.invalidate_vectors()
+            for id in ids:
+                c.writer.delete_documents_by_term("id", id)
+            c.writer.commit()
+        return existing
+
+    def clear(self, collection: str) -> None:
+        c = self._collection(collection)
+        with c._lock:
+            c.vectors.execute("DELETE FROM vectors")
+            c.invalidate_vectors()
+            c.writer.delete_all_documents()
+            c.writer.commit()
+
+    # ---- reading ------------------------------------------------------------------------------
+    def get(self, collection: str, id: str) -> dict | None:
+        c = self._collection(collection)
+        searcher = c.searcher()
+        result = searcher.search(tantivy.Query.term_query(c.schema, "id", id), limit=1, count=False)
+        if not result.hits:
+            return None
+        source = _source(searcher, result.hits[0][1])
+        row = c.vectors.execute("SELECT vector FROM vectors WHERE id = ?", (id,)).fetchone()
+        if row:
+            source["embedding"] = np.frombuffer(row[0], dtype=np.float32).tolist()
+        return source
+
+    def count(self, collection: str, filters: Filters | None = None) -> int:
+        c = self._collection(collection)
+        filters = (filters or Filters()).check(c.spec)
+        return c.searcher().search(self._filter_query(c, filters), limit=1, count=True).count
+
+    def _search(self, collection: str, query: SearchQuery):
+        c = self._collection(collection)
+        terms = query.terms()
+        parts = [(tantivy.Occur.Must, self._filter_query(c, query.filters))]
+        if query.text and not terms:
+            return 0, []  # only punctuation or spaces: nothing can match
+        if terms:
+            text = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, tantivy.Query.term_query(c.schema, SEGMENTED, t)) for t in terms])
+            parts.append((tantivy.Occur.Must, text))
+        searcher = c.searcher()
+        sort_by = query.sort_by or (None if terms else c.spec.time_field)
+        options = {"limit": query.size, "offset": query.offset, "count": True}
+        if sort_by:
+            options.update(order_by_field=sort_by,
+                           order=tantivy.Order.Desc if query.descending else tantivy.Order.Asc)
+        result = searcher.search(tantivy.Query.boolean_query(parts), **options)
+        rows = []
+        for key, address in result.hits:
+            source = _source(searcher, address)
+            rows.append((source["id"], float(key) if not sort_by else 0.0, source))
+        return result.count, rows
+
+    def _knn(self, collection: str, vector: Sequence[float], k: int, filters: Filters):
+        c = self._collection(collection)
+        ids, matrix = c.matrix()
+        if not ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        if query.shape != (matrix.shape[1],):
+            raise QueryError(f"query vector has {query.size} dimensions; {collection} holds {matrix.shape[1]}")
+        query /= max(float(np.linalg.norm(query)), 1e-12)
+        similarities = matrix @ query
+        searcher = c.searcher()
+        filtered = bool(filters.equals or filters.at_least or filters.since or filters.until)
+        # Take candidates best-first and let tantivy apply the filters; widen until k survive.
+        width = k if not filtered else 4 * k
+        while True:
+            top = _top(similarities, min(width, len(ids)))
+            candidates = [ids[i] for i in top]
+            query_ = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, self._filter_query(c, filters)),
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(c.schema, "id", candidates)),
+            ])
+            result = searcher.search(query_, limit=len(candidates), count=False)
+            sources = {s["id"]: s for s in (_source(searcher, a) for _, a in result.hits)}
+            found = [(ids[i], float(similarities[i]), sources[ids[i]]) for i in top if ids[i] in sources]
+            if len(found) >= k or width >= len(ids):
+                return found[:k]
+            width *= 8
+
+    def aggregate(self, collection: str, aggregations: dict, filters: Filters | None = None) -> dict:
+        c = self._collection(collection)
+        filters = (filters or Filters()).check(c.spec)
+        result = c.searcher().aggregate(self._filter_query(c, filters), aggregations)
+        return _normalise_aggregations(result)
+
+    # ---- filters ------------------------------------------------------------------------------
+    def _filter_query(self, c: _Collection, filters: Filters) -> tantivy.Query:
+        clauses = []
+        for name in filters.equals:
+            values = filters.values(name)
+            clauses.append(tantivy.Query.term_set_query(c.schema, name, values))
+        for name, minimum in filters.at_least.items():
+            kind = tantivy.FieldType.Integer if name in c.spec.integer_fields else tantivy.FieldType.Float
+            bound = int(minimum) if kind == tantivy.FieldType.Integer and float(minimum).is_integer() else minimum
+            if kind == tantivy.FieldType.Integer and not isinstance(bound, int):
+                bound = int(np.ceil(minimum))
+            clauses.append(tantivy.Query.range_query(c.schema, name, kind, bound, None))
+        if filters.since or filters.until:
+            clauses.append(tantivy.Query.range_query(
+                c.schema, c.spec.time_field, tantivy.FieldType.Date,
+                _naive_utc(parse_time(filters.since)) if filters.since else None,
+                _naive_utc(parse_time(filters.until)) if filters.until else None))
+        if not clauses:
+            return tantivy.Query.all_query()
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in clauses])
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    from datetime import timezone
+
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _vector_blob(vector) -> bytes:
+    array = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(array))
+    if array.ndim != 1 or not np.isfinite(array).all() or norm == 0:
+        raise ValueError("embedding must be a non-zero vector of finite numbers")
+    return (array / norm).tobytes()
+
+
+def _source(searcher: tantivy.Searcher, address) -> dict:
+    return json.loads(bytes(searcher.doc(address)[SOURCE][0]).decode("utf-8"))
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    if n >= len(scores):
+        return np.argsort(-scores)
+    part = np.argpartition(-scores, n - 1)[:n]
+    return part[np.argsort(-scores[part])]
+
+
+def _normalise_aggregations(result: dict) -> dict:
+    """tantivy answers in Elasticsearch's shape already; make histogram keys ISO strings."""
+    from search.backend import bucket_time
+
+    for value in result.values():
+        if isinstance(value, dict) and "buckets" in value:
+            for bucket in value["buckets"]:
+                if "key_as_string" in bucket:
+                    bucket["key"] = bucket_time(bucket["key_as_string"])
+                for sub in bucket.values():
+                    if isinstance(sub, dict) and "buckets" in sub:
+                        _normalise_aggregations({"_": sub})
+    return result

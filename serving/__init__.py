@@ -1,0 +1,1 @@
+"""Composition layer: the `yuqing` command line and the BentoML service. Nothing imports it."""

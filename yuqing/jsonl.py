@@ -1,0 +1,58 @@
+"""JSON Lines in and out, with errors that name the file and line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable, Iterator
+
+
+class InputError(ValueError):
+    """Bad input the user can fix; the message says where and what."""
+
+
+def read_records(path: str | Path, require: tuple[str, ...] = ("text",)) -> list[dict]:
+    """All objects of a JSONL file; raises InputError listing every bad line (nothing is skipped)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    records, problems = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(f"line {number}: invalid JSON ({error.msg})")
+            continue
+        if not isinstance(record, dict):
+            problems.append(f"line {number}: not a JSON object")
+            continue
+        missing = [k for k in require if not (isinstance(record.get(k), str) and record[k].strip())]
+        if missing:
+            problems.append(f"line {number}: missing or empty {', '.join(missing)}")
+            continue
+        records.append(record)
+    if problems:
+        shown = "\n  ".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
+        raise InputError(f"{path}: {len(problems)} bad line(s), nothing was processed\n  {shown}")
+    return records
+
+
+def write_records(path: str | Path, records: Iterable[dict]) -> int:
+    """Write atomically (temp file then rename) so a failure never leaves half an output."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    count = 0
+    with temporary.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            count += 1
+    temporary.replace(path)
+    return count
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
