@@ -106,6 +106,132 @@ def predict(input: Path = typer.Option(..., help="JSONL with a `text` key per li
     console.print(f"wrote {write_records(output, labelled)} lines to {output}")
 
 
+# ---- search -------------------------------------------------------------------------------------
+
+def _runtime(model: Optional[str] = None):
+    from serving.runtime import Runtime
+
+    return Runtime(model_uri=model)
+
+
+@app.command()
+def index(input: Path = typer.Option(..., help="JSONL mentions: id + text, other Mention fields optional"),
+          model: Optional[str] = typer.Option(None, help="model for lines without labels; default the champion"),
+          batch_size: int = typer.Option(256)):
+    """Label mentions that lack labels (champion model) and index them."""
+    from pydantic import ValidationError
+
+    try:
+        records = read_records(input, require=("id", "text"))
+    except InputError as error:
+        fail(str(error))
+    runtime, written = _runtime(model), 0
+    for batch in track(list(chunks(records, batch_size)), description="indexing", console=console):
+        try:
+            written += runtime.index_mentions(batch)
+        except (ValidationError, ValueError) as error:
+            fail(f"{input}: {error} (lines before this batch are indexed; fix and re-run: upserts are idempotent)")
+    console.print(f"indexed {written} mentions into {runtime.backend.name}")
+
+
+@app.command("index-cases")
+def index_cases(model: Optional[str] = typer.Option(None)):
+    """Embed the case library (playbooks/cases) and index it."""
+    runtime = _runtime(model)
+    console.print(f"indexed {runtime.index_cases()} cases into {runtime.backend.name}")
+
+
+@app.command()
+def search(text: str = typer.Argument("", help="keywords; empty lists newest first"),
+           crisis_type: Optional[str] = typer.Option(None), sentiment: Optional[str] = typer.Option(None),
+           topic: Optional[str] = typer.Option(None), channel: Optional[str] = typer.Option(None),
+           subject: Optional[str] = typer.Option(None), since: Optional[str] = typer.Option(None, help="ISO date/time"),
+           until: Optional[str] = typer.Option(None), min_reposts: Optional[int] = typer.Option(None),
+           sort: Optional[str] = typer.Option(None, help="published_at, reposts, comments, likes, views"),
+           page: int = typer.Option(1), size: int = typer.Option(10),
+           cases: bool = typer.Option(False, "--cases", help="search the case library instead of mentions"),
+           as_json: bool = typer.Option(False, "--json")):
+    """Full-text search with filters over mentions (or --cases)."""
+    from pydantic import ValidationError
+
+    from search.query import Filters, QueryError, SearchQuery
+
+    equals = {k: v for k, v in {"crisis_type": crisis_type, "sentiment": sentiment, "topic": topic,
+                                "channel": channel, "subject": subject}.items() if v}
+    try:
+        query = SearchQuery(text=text, page=page, size=size, sort_by=sort, filters=Filters(
+            since=since, until=until, equals=equals, at_least={"reposts": min_reposts} if min_reposts else {}))
+        result = _runtime().backend.search("cases" if cases else "mentions", query)
+    except (QueryError, ValidationError, ValueError) as error:
+        fail(str(error))
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    console.print(f"{result.total} match(es)")
+    for hit in result.hits:
+        labels = " ".join(str(hit.source.get(k)) for k in ("crisis_type", "sentiment", "severity", "published_at", "started_at") if hit.source.get(k))
+        console.print(f"[bold]{hit.id}[/] {hit.score:.2f} {labels}\n  {hit.highlight or hit.source.get('title') or hit.source.get('text', '')[:100]}\n  [dim]{hit.why}[/]", highlight=False)
+
+
+@app.command()
+def similar(text: str = typer.Argument(..., help="incident description"), k: int = typer.Option(5),
+            model: Optional[str] = typer.Option(None)):
+    """Historical cases most similar to an incident (hybrid BM25 + embedding, fused by RRF)."""
+    for hit in _runtime(model).similar(text, k):
+        case = hit["source"]
+        console.print(f"[bold]{hit['id']}[/] {hit['score']:.4f} {case['crisis_type']}/{case['severity']} {case['title']}\n  [dim]{hit['why']}[/]", highlight=False)
+
+
+@app.command()
+def reindex(collection: str = typer.Option("mentions", help="mentions or cases")):
+    """Elasticsearch: copy into a new index version and swap the aliases with no downtime."""
+    backend = _runtime().backend
+    if not hasattr(backend, "reindex"):
+        fail(f"the {backend.name} backend has no index versions; reindex applies to Elasticsearch")
+    old, new = backend.reindex(collection)
+    console.print(f"{collection}: {old} → {new}, aliases swapped")
+
+
+# ---- playbooks ----------------------------------------------------------------------------------
+
+@app.command()
+def recommend(text: Optional[str] = typer.Argument(None, help="incident description"),
+              input: Optional[Path] = typer.Option(None, help="JSONL incidents (text, optional detected_at, organisation, metrics)"),
+              output: Optional[Path] = typer.Option(None, help="JSONL recommendations"),
+              organisation: Optional[str] = typer.Option(None), model: Optional[str] = typer.Option(None),
+              as_json: bool = typer.Option(False, "--json")):
+    """A response plan: crisis type, severity, dated playbook steps and similar cases."""
+    from pydantic import ValidationError
+
+    from playbooks.recommend import Incident, render_text
+
+    if (text is None) == (input is None):
+        fail("give an incident text, or --input incidents.jsonl with --output")
+    runtime = _runtime(model)
+    if text is not None:
+        result = runtime.recommend(Incident(text=text, organisation=organisation))
+        console.print_json(result.model_dump_json()) if as_json else console.print(render_text(result), highlight=False, soft_wrap=True)
+        return
+    if output is None:
+        fail("--input needs --output")
+    try:
+        records = read_records(input)
+        incidents = [Incident.model_validate(r) for r in records]
+    except (InputError, ValidationError) as error:
+        fail(str(error))
+    lines = []
+    for record, incident in track(list(zip(records, incidents)), description="recommending", console=console):
+        plan = runtime.recommend(incident)
+        # Input keys are kept; labels the input already carried are kept as given_<key>.
+        line = {(f"given_{k}" if k in ("crisis_type", "severity") else k): v for k, v in record.items()}
+        line.update({"crisis_type": plan.crisis_type, "severity": plan.severity, "playbook": plan.playbook,
+                     "steps": [s.model_dump(mode="json") for s in plan.steps],
+                     "similar_cases": [{"id": c.id, "crisis_type": c.crisis_type, "score": c.score} for c in plan.similar_cases],
+                     "recommendation": plan.model_dump(mode="json", exclude={"steps", "similar_cases"})})
+        lines.append(line)
+    console.print(f"wrote {write_records(output, lines)} recommendations to {output}")
+
+
 def main() -> None:
     configure_environment()
     app()
