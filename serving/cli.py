@@ -232,6 +232,30 @@ def recommend(text: Optional[str] = typer.Argument(None, help="incident descript
     console.print(f"wrote {write_records(output, lines)} recommendations to {output}")
 
 
+# ---- packaging ----------------------------------------------------------------------------------
+
+@app.command()
+def bento(model: Optional[str] = typer.Option(None, help="MLflow model URI; default the champion"),
+          build: bool = typer.Option(True, help="run `bentoml build` after importing the model")):
+    """Copy a registered model into the BentoML model store and build the bento (offline)."""
+    import os
+    import subprocess
+
+    import bentoml
+
+    from yuqing.config import get_settings
+
+    uri = model or get_settings().champion_uri
+    try:
+        stored = bentoml.mlflow.import_model(get_settings().model_name, uri)
+    except Exception as error:  # MLflow and BentoML raise several kinds for a missing model
+        fail(f"cannot import {uri}: {error}")
+    console.print(f"BentoML model {stored.tag} ← {uri}")
+    if build:
+        env = {**os.environ, "YUQING_BENTO_MODEL": str(stored.tag)}
+        subprocess.run(["bentoml", "build", "--output", "tag"], check=True, env=env)
+
+
 def main() -> None:
     configure_environment()
     app()
