@@ -1,0 +1,63 @@
+"""Embedded backend: acknowledged writes survive kill -9, and readers work while a writer writes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from search.embedded import EmbeddedBackend
+
+WRITER = textwrap.dedent("""
+    import sys, time
+    from search.embedded import EmbeddedBackend
+    backend = EmbeddedBackend(sys.argv[1])
+    for i in range(10_000):
+        backend.upsert("mentions", [{"id": f"m{i}", "text": f"华岳银行第{i}条舆情", "embedding": [1.0, float(i % 7), 0.5]}])
+        print(i, flush=True)   # acknowledged only after upsert returned
+        time.sleep(0.01)
+""")
+
+
+def _start_writer(path):
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True,
+                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
+
+def test_acknowledged_writes_survive_kill_9(tmp_path):
+    writer = _start_writer(tmp_path)
+    acknowledged = -1
+    for line in writer.stdout:
+        acknowledged = int(line)
+        if acknowledged >= 25:
+            break
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    backend = EmbeddedBackend(tmp_path)
+    for i in range(acknowledged + 1):
+        document = backend.get("mentions", f"m{i}")
+        assert document is not None, f"acknowledged write m{i} lost"
+        assert document["embedding"] is not None
+    assert backend.count("mentions") >= acknowledged + 1
+    backend.upsert("mentions", [{"id": "after", "text": "重启后继续写入"}])  # the writer lock was released
+    assert backend.get("mentions", "after")
+
+
+def test_readers_work_while_another_process_writes(tmp_path):
+    EmbeddedBackend(tmp_path).upsert("mentions", [{"id": "seed", "text": "华岳银行初始数据", "embedding": [1, 0, 0]}])
+    writer = _start_writer(tmp_path)
+    try:
+        reader = EmbeddedBackend(tmp_path)
+        seen = []
+        deadline = time.time() + 20
+        while time.time() < deadline and (not seen or seen[-1] < 10):
+            seen.append(reader.search("mentions", "华岳银行").total)
+            assert reader.knn("mentions", [1, 0, 0], k=1)
+            time.sleep(0.05)
+        assert seen[-1] >= 10 and seen == sorted(seen), "reader sees the writer's commits as they land"
+    finally:
+        writer.kill()
+        writer.wait()
