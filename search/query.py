@@ -16,7 +16,8 @@ MAX_QUERY_TERMS = 64  # longer queries keep their first distinct terms: a clean 
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # same limit as Elasticsearch's index.max_result_window
 # Function words that match nearly every post; dropped from queries (documents keep them).
-STOPWORDS = frozenset("的 了 是 在 和 与 及 也 就 都 又 还 而 被 把 让 给 对 从 向 着 过 吧 呢 啊 吗 呀 哦 嘛 啦 么 之 其 这 那 我 你 他 她 它 我们 你们 他们 一个 有 没有 不 很 太".split())
+STOPWORDS = frozenset("的 了 是 在 和 与 及 也 就 都 又 还 而 被 把 让 给 对 从 向 着 过 吧 呢 啊 吗 呀 哦 嘛 啦 么 之 其 这 那 "
+                      "我 你 他 她 它 我们 你们 他们 一个 有 没有 不 很 太 称 约 等 后 已 将 出 目前 已经 相关 表示".split())
 
 
 class QueryError(ValueError):
@@ -92,7 +93,7 @@ def query_terms(text: str) -> list[str]:
     """Distinct jieba tokens of a query, in order, capped at MAX_QUERY_TERMS."""
     seen: dict[str, None] = {}
     for token in tokenize(text):
-        if token in STOPWORDS:
+        if token in STOPWORDS or token.replace(".", "").isdigit():  # bare numbers match everything
             continue
         seen.setdefault(token, None)
         if len(seen) == MAX_QUERY_TERMS:

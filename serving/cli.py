@@ -232,6 +232,46 @@ def recommend(text: Optional[str] = typer.Argument(None, help="incident descript
     console.print(f"wrote {write_records(output, lines)} recommendations to {output}")
 
 
+@app.command("evaluate-recommendations")
+def evaluate_recommendations(data: Path = typer.Option(Path("playbooks/library/incidents_dev.jsonl"), help="JSONL incidents with gold crisis_type and severity"),
+                             model: Optional[str] = typer.Option(None), k: int = typer.Option(5)):
+    """Crisis-type accuracy, severity accuracy and precision@k of similar cases on labelled incidents."""
+    from playbooks.evaluate import evaluate, load_incidents
+
+    runtime = _runtime(model)
+    result = evaluate(load_incidents(data), lambda incident: runtime.recommend(incident, k), k)
+    console.print_json(json.dumps(result, ensure_ascii=False))
+
+
+@app.command()
+def bootstrap(epochs: float = typer.Option(6.0, help="transformer epochs"),
+              base_model: str = typer.Option("m3e-small"),
+              transformer: bool = typer.Option(True, help="also fine-tune the transformer (≈15-25 min on 2 CPU cores)")):
+    """The main job on a fresh machine: train both models, register them in MLflow, promote the
+    best, index the case library and report recommendation quality."""
+    from playbooks.evaluate import evaluate, load_incidents
+    from playbooks.library import INCIDENTS_DEV, LIBRARY_DIR
+    from training.registry import promote as promote_version
+    from training.train import TrainArguments, run_training
+
+    kinds = ["baseline"] + (["transformer"] if transformer else [])
+    for kind in kinds:
+        console.rule(f"train {kind}")
+        result = run_training(TrainArguments(model=kind, base_model=base_model, epochs=epochs), echo=console.print)
+        decision = promote_version(result["version"])
+        console.print(f"v{decision['candidate']} dev mean macro-F1 {decision['candidate_dev_macro_f1_mean']:.4f}: "
+                      + ("promoted to champion" if decision["promoted"] else f"champion v{decision['champion']} stays"))
+    console.rule("case library")
+    runtime = _runtime()
+    runtime.ensure_cases_indexed()
+    console.print(f"{runtime.backend.count('cases')} cases indexed ({runtime.backend.name})")
+    for path in (INCIDENTS_DEV, LIBRARY_DIR / "incidents_heldout.jsonl"):
+        if path.exists():
+            console.rule(f"recommendations on {path.name}")
+            result = evaluate(load_incidents(path), runtime.recommend)
+            console.print({k: v for k, v in result.items() if k != "misses"})
+
+
 # ---- packaging ----------------------------------------------------------------------------------
 
 @app.command()

@@ -63,21 +63,36 @@ class Runtime:
 
     # ---- retrieval and recommendations --------------------------------------------------------
     def find_cases(self, text: str, embedding, crisis_types: list[str], k: int) -> list[dict]:
-        """Hybrid retrieval among cases of the preferred crisis types, topped up from all cases."""
-        from search.query import Filters
+        """Hybrid retrieval among cases of the predicted crisis type first, then of the runner-up;
+        when too few match (a model without embeddings), other cases of those types, then any."""
+        from search.query import Filters, SearchQuery
 
-        if self.backend.count("cases") == 0:
-            self.index_cases()
-        hits = self.backend.hybrid("cases", text, embedding, k=k, filters=Filters(equals={"crisis_type": crisis_types}))
+        self.ensure_cases_indexed()
+        hits = []
+        for types in ([crisis_types[0]], crisis_types[1:]):
+            if types and len(hits) < k:
+                hits += self.backend.hybrid("cases", text, embedding, k=k, filters=Filters(equals={"crisis_type": types}))
         if len(hits) < k:
-            seen = {h.id for h in hits}
-            hits += [h for h in self.backend.hybrid("cases", text, embedding, k=2 * k) if h.id not in seen][:k - len(hits)]
-        return [h.model_dump() for h in hits]
+            same_type = Filters(equals={"crisis_type": crisis_types[:1]})
+            hits += self.backend.search("cases", SearchQuery(filters=same_type, size=2 * k)).hits
+        if len(hits) < k:
+            hits += self.backend.hybrid("cases", text, embedding, k=2 * k)
+        unique = {}
+        for hit in hits:
+            unique.setdefault(hit.id, hit)
+        return [h.model_dump() for h in list(unique.values())[:k]]
+
+    def ensure_cases_indexed(self) -> None:
+        """Index the case library on first use, and again when the library's size changed."""
+        from playbooks.library import default_cases
+
+        if self.backend.count("cases") != len(default_cases()):
+            self.backend.clear("cases")
+            self.index_cases()
 
     def similar(self, text: str, k: int = 5) -> list[dict]:
         """Cases most similar to an incident description, whatever their crisis type."""
-        if self.backend.count("cases") == 0:
-            self.index_cases()
+        self.ensure_cases_indexed()
         embedding = self.classify([text])[0].embedding
         return [h.model_dump() for h in self.backend.hybrid("cases", text, embedding, k=k)]
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from datasets import Dataset, concatenate_datasets
 
+from yuqing.jsonl import parse_lines
 from yuqing.labels import TASKS
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -63,20 +63,8 @@ def _raw_records(path: Path) -> tuple[list[tuple[int, dict]], list[RowProblem]]:
     """(line number, record) pairs of a JSONL, CSV or Parquet file, plus unparseable lines."""
     suffix = path.suffix.lower()
     if suffix in {".jsonl", ".json"}:
-        records, problems = [], []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(RowProblem(number, f"invalid JSON ({error.msg})"))
-                continue
-            if not isinstance(record, dict):
-                problems.append(RowProblem(number, "not a JSON object"))
-                continue
-            records.append((number, record))
-        return records, problems
+        records, problems = parse_lines(path)
+        return records, [RowProblem(line, problem) for line, problem in problems]
     if suffix == ".csv":
         frame = Dataset.from_csv(str(path), keep_in_memory=True).to_pandas()
         first_line = 2  # line 1 is the header

@@ -11,31 +11,41 @@ class InputError(ValueError):
     """Bad input the user can fix; the message says where and what."""
 
 
-def read_records(path: str | Path, require: tuple[str, ...] = ("text",)) -> list[dict]:
-    """All objects of a JSONL file; raises InputError listing every bad line (nothing is skipped)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"no such file: {path}")
+def parse_lines(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    """(line number, object) for each JSON object line, and (line number, problem) for the rest."""
     records, problems = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            problems.append(f"line {number}: invalid JSON ({error.msg})")
+            problems.append((number, f"invalid JSON ({error.msg})"))
             continue
         if not isinstance(record, dict):
-            problems.append(f"line {number}: not a JSON object")
+            problems.append((number, "not a JSON object"))
             continue
+        records.append((number, record))
+    return records, problems
+
+
+def read_records(path: str | Path, require: tuple[str, ...] = ("text",)) -> list[dict]:
+    """All objects of a JSONL file; raises InputError listing every bad line (nothing is skipped)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    parsed, problems = parse_lines(path)
+    records = []
+    for number, record in parsed:
         missing = [k for k in require if not (isinstance(record.get(k), str) and record[k].strip())]
         if missing:
-            problems.append(f"line {number}: missing or empty {', '.join(missing)}")
-            continue
-        records.append(record)
+            problems.append((number, f"missing or empty {', '.join(missing)}"))
+        else:
+            records.append(record)
     if problems:
-        shown = "\n  ".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
-        raise InputError(f"{path}: {len(problems)} bad line(s), nothing was processed\n  {shown}")
+        listed = [f"line {n}: {p}" for n, p in sorted(problems)]
+        shown = "\n  ".join(listed[:20]) + (f"\n  … and {len(listed) - 20} more" if len(listed) > 20 else "")
+        raise InputError(f"{path}: {len(listed)} bad line(s), nothing was processed\n  {shown}")
     return records
 
 
