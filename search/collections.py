@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from yuqing.text import segment
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,3 @@ def parse_time(value) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
-
-def segmented(spec: CollectionSpec, document: dict) -> str:
-    return segment(search_text(spec, document))

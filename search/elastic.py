@@ -13,8 +13,9 @@ from typing import Iterable, Sequence
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from search.backend import SearchBackend, bucket_time
-from search.collections import CollectionSpec, prepare, segmented, spec_of
+from search.collections import CollectionSpec, prepare, search_text, spec_of
 from search.query import Filters, SearchQuery
+from yuqing.text import segment_all
 
 MAPPINGS = Path(__file__).with_name("mappings")
 
@@ -95,29 +96,34 @@ class ElasticBackend(SearchBackend):
         return old, new
 
     # ---- writing ------------------------------------------------------------------------------
-    def _action(self, spec: CollectionSpec, record: dict, index: str) -> dict:
+    @staticmethod
+    def _action(record: dict, segmented_text: str, index: str) -> dict:
         source = {k: v for k, v in record.items() if v is not None}
-        source["search_seg"] = segmented(spec, record)
+        source["search_seg"] = segmented_text
         return {"_op_type": "index", "_index": index, "_id": record["id"], "_source": source}
 
     def upsert(self, collection: str, documents: Sequence[dict]) -> int:
         spec = spec_of(collection)
         records = {r["id"]: r for r in (prepare(spec, d) for d in documents)}
         index = self.current_index(collection)
-        actions = (self._action(spec, r, index) for r in records.values())
-        self._bulk(actions)
+        texts = segment_all([search_text(spec, r) for r in records.values()])
+        actions = (self._action(r, text, index) for r, text in zip(records.values(), texts))
+        self._bulk(actions, index)
         return len(records)
 
-    def _bulk(self, actions) -> int:
+    def _bulk(self, actions, index: str) -> int:
+        """Stream the actions (retrying 429s), then one refresh so the caller's writes are searchable
+        when it returns (a refresh per chunk would cap throughput at one chunk per refresh interval)."""
         failures, done = [], 0
         for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=500, max_retries=5,
-                                               initial_backoff=1, raise_on_error=False, refresh="wait_for"):
+                                               initial_backoff=1, raise_on_error=False):
             if ok:
                 done += 1
             else:
                 operation = next(iter(item.values()))
                 if operation.get("status") != 404:  # deleting a missing id is not a failure
                     failures.append(f"{operation.get('_id')}: {operation.get('error')}")
+        self.client.indices.refresh(index=index)
         if failures:
             raise BulkError(f"{len(failures)} document(s) refused: " + "; ".join(failures[:10]))
         return done
@@ -126,7 +132,7 @@ class ElasticBackend(SearchBackend):
         ids = list(dict.fromkeys(ids))
         existing = sum(1 for i in ids if self.get(collection, i) is not None)
         index = self.current_index(collection)
-        self._bulk({"_op_type": "delete", "_index": index, "_id": i} for i in ids)
+        self._bulk(({"_op_type": "delete", "_index": index, "_id": i} for i in ids), index)
         return existing
 
     def clear(self, collection: str) -> None:

@@ -18,8 +18,9 @@ import numpy as np
 import tantivy
 
 from search.backend import SearchBackend
-from search.collections import COLLECTIONS, CollectionSpec, parse_time, prepare, segmented, spec_of
-from search.query import Filters, QueryError, SearchQuery, query_terms
+from search.collections import COLLECTIONS, CollectionSpec, parse_time, prepare, search_text, spec_of
+from search.query import Filters, QueryError, SearchQuery
+from yuqing.text import segment_all
 
 SEGMENTED = "_seg"  # whitespace-tokenised jieba tokens of the text fields
 SOURCE = "_source"  # the whole document as JSON
@@ -46,6 +47,55 @@ def _schema(spec: CollectionSpec) -> tantivy.Schema:
     return builder.build()
 
 
+class _VectorCache:
+    """A collection's vectors in memory for exact kNN. This process's own writes patch it in
+    place (reloading 100k vectors after every write would cost ~0.5 s); a commit by another
+    process shows as a new SQLite data_version and triggers a full reload."""
+
+    def __init__(self):
+        self.version: int | None = None
+        self.ids: list[str] = []
+        self.positions: dict[str, int] = {}
+        self.buffer = np.zeros((0, 0), np.float32)  # grows by doubling; rows [0, len(ids)) are live
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self.buffer[:len(self.ids)]
+
+    def load(self, rows: list[tuple[str, bytes]], version: int) -> None:
+        self.ids = [r[0] for r in rows]
+        self.positions = {id: i for i, id in enumerate(self.ids)}
+        dim = len(rows[0][1]) // 4 if rows else 0
+        self.buffer = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim).copy()
+        self.version = version
+
+    def put(self, id: str, vector: np.ndarray) -> None:
+        if id in self.positions:
+            self.buffer[self.positions[id]] = vector
+            return
+        if self.buffer.shape[1] != vector.size and self.ids:
+            raise ValueError(f"embedding has {vector.size} dimensions; this collection holds {self.buffer.shape[1]}")
+        if len(self.ids) == len(self.buffer):
+            grown = np.zeros((max(1024, 2 * len(self.buffer)), vector.size), np.float32)
+            if self.ids:
+                grown[:len(self.ids)] = self.matrix
+            self.buffer = grown
+        self.positions[id] = len(self.ids)
+        self.buffer[len(self.ids)] = vector
+        self.ids.append(id)
+
+    def remove(self, id: str) -> None:
+        position = self.positions.pop(id, None)
+        if position is None:
+            return
+        last = len(self.ids) - 1
+        if position != last:  # move the last row into the hole
+            self.buffer[position] = self.buffer[last]
+            self.ids[position] = self.ids[last]
+            self.positions[self.ids[position]] = position
+        self.ids.pop()
+
+
 class _Collection:
     """One collection: a tantivy index plus a SQLite vector table, in its own folder."""
 
@@ -61,7 +111,7 @@ class _Collection:
         self.vectors.execute("PRAGMA journal_mode=WAL")
         self.vectors.execute("PRAGMA synchronous=FULL")
         self.vectors.execute("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-        self._matrix: tuple[int, list[str], np.ndarray] | None = None  # (data_version, ids, rows)
+        self.cache = _VectorCache()
         self._lock = threading.RLock()
 
     @property
@@ -74,10 +124,10 @@ class _Collection:
         self.index.reload()  # pick up commits from this or another process
         return self.index.searcher()
 
-    def document(self, record: dict) -> tantivy.Document:
+    def document(self, record: dict, segmented_text: str) -> tantivy.Document:
         doc = tantivy.Document()
         doc.add_text("id", record["id"])
-        doc.add_text(SEGMENTED, segmented(self.spec, record))
+        doc.add_text(SEGMENTED, segmented_text)
         source = {k: v for k, v in record.items() if k != "embedding"}
         doc.add_bytes(SOURCE, json.dumps(source, ensure_ascii=False, default=str).encode("utf-8"))
         for name in self.spec.keyword_fields:
@@ -94,20 +144,27 @@ class _Collection:
         return doc
 
     def matrix(self) -> tuple[list[str], np.ndarray]:
-        """All vectors as one normalised float32 matrix, reloaded only when SQLite changed."""
+        """All vectors as one normalised float32 matrix, reloaded only when another process wrote."""
         with self._lock:
             version = self.vectors.execute("PRAGMA data_version").fetchone()[0]
-            if self._matrix is None or self._matrix[0] != version:
-                rows = self.vectors.execute("SELECT id, vector FROM vectors").fetchall()
-                ids = [r[0] for r in rows]
-                dim = len(rows[0][1]) // 4 if rows else 0
-                matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim) if rows else np.zeros((0, 0), np.float32)
-                self._matrix = (version, ids, matrix)
-            return self._matrix[1], self._matrix[2]
+            if self.cache.version != version:
+                self.cache.load(self.vectors.execute("SELECT id, vector FROM vectors").fetchall(), version)
+            return self.cache.ids, self.cache.matrix
 
-    def invalidate_vectors(self) -> None:
-        # data_version does not change for this connection's own writes, so drop the cache.
-        self._matrix = None
+    def write_vectors(self, upserted: dict[str, bytes | None], deleted: Iterable[str] = ()) -> None:
+        """Replace vectors in SQLite (one transaction) and patch the in-memory cache to match."""
+        self.matrix()  # bring the cache up to date with other processes' writes first
+        removed = [*deleted, *(i for i, blob in upserted.items() if blob is None)]
+        self.vectors.execute("BEGIN")
+        self.vectors.executemany("DELETE FROM vectors WHERE id = ?", [(i,) for i in [*upserted, *deleted]])
+        self.vectors.executemany("INSERT INTO vectors (id, vector) VALUES (?, ?)",
+                                 [(i, blob) for i, blob in upserted.items() if blob is not None])
+        self.vectors.execute("COMMIT")
+        for id in removed:
+            self.cache.remove(id)
+        for id, blob in upserted.items():
+            if blob is not None:
+                self.cache.put(id, np.frombuffer(blob, dtype=np.float32))
 
 
 class EmbeddedBackend(SearchBackend):
@@ -131,16 +188,14 @@ class EmbeddedBackend(SearchBackend):
         c = self._collection(collection)
         records = [prepare(c.spec, d) for d in documents]  # validate all before writing any
         latest = {r["id"]: r for r in records}  # the last copy of a repeated id wins
+        blobs = {i: _vector_blob(r["embedding"]) if r.get("embedding") is not None else None for i, r in latest.items()}
+        documents = {i: c.document(r, text) for (i, r), text in zip(latest.items(), segment_all(
+            [search_text(c.spec, r) for r in latest.values()]))}
         with c._lock:
-            rows = [(i, _vector_blob(r["embedding"])) for i, r in latest.items() if r.get("embedding") is not None]
-            c.vectors.execute("BEGIN")
-            c.vectors.executemany("DELETE FROM vectors WHERE id = ?", [(i,) for i in latest])
-            c.vectors.executemany("INSERT INTO vectors (id, vector) VALUES (?, ?)", rows)
-            c.vectors.execute("COMMIT")
-            c.invalidate_vectors()
-            for id, record in latest.items():
+            c.write_vectors(blobs)
+            for id, document in documents.items():
                 c.writer.delete_documents_by_term("id", id)
-                c.writer.add_document(c.document(record))
+                c.writer.add_document(document)
             c.writer.commit()
         return len(latest)
 
@@ -149,8 +204,7 @@ class EmbeddedBackend(SearchBackend):
         ids = list(dict.fromkeys(ids))
         existing = sum(1 for i in ids if self.get(collection, i) is not None)
         with c._lock:
-            c.vectors.executemany("DELETE FROM vectors WHERE id = ?", [(i,) for i in ids])
-            c.invalidate_vectors()
+            c.write_vectors({}, deleted=ids)
             for id in ids:
                 c.writer.delete_documents_by_term("id", id)
             c.writer.commit()
@@ -160,7 +214,7 @@ class EmbeddedBackend(SearchBackend):
         c = self._collection(collection)
         with c._lock:
             c.vectors.execute("DELETE FROM vectors")
-            c.invalidate_vectors()
+            c.cache = _VectorCache()
             c.writer.delete_all_documents()
             c.writer.commit()
 
@@ -210,7 +264,7 @@ class EmbeddedBackend(SearchBackend):
         ids, matrix = c.matrix()
         if not ids:
             return []
-        query = np.asarray(vector, dtype=np.float32)
+        query = np.array(vector, dtype=np.float32)  # a copy: the caller's vector stays as it was
         if query.shape != (matrix.shape[1],):
             raise QueryError(f"query vector has {query.size} dimensions; {collection} holds {matrix.shape[1]}")
         query /= max(float(np.linalg.norm(query)), 1e-12)

@@ -44,6 +44,7 @@ def train(
     batch_size: int = typer.Option(32),
     learning_rate: float = typer.Option(1e-4),
     skip_invalid: bool = typer.Option(False, help="train on the valid rows of --data, listing the bad ones"),
+    cases: bool = typer.Option(True, help="also learn crisis types from the case library's summaries"),
 ):
     """Train a model, log it to MLflow and register a new version."""
     from training.data import DataValidationError
@@ -53,10 +54,32 @@ def train(
                           base_model=base_model, epochs=epochs, batch_size=batch_size,
                           learning_rate=learning_rate, skip_invalid=skip_invalid)
     try:
-        result = run_training(args, echo=console.print)
+        result = run_training(args, echo=console.print, extra_train=_case_rows() if cases else None)
     except (DataValidationError, FileNotFoundError, ValueError, OSError) as error:
         fail(str(error))
     console.print(f"registered version {result['version']} (run {result['run_id']})")
+
+
+@app.command()
+def ensemble(versions: list[str] = typer.Option(..., "--version", help="registered versions to combine (repeat)"),
+             weights: list[float] = typer.Option([], "--weight", help="one weight per version; default equal")):
+    """Register an ensemble of registered versions (probabilities averaged), evaluated like any model."""
+    from training.train import build_ensemble
+
+    try:
+        result = build_ensemble(versions, weights or None, echo=console.print)
+    except (LookupError, ValueError) as error:
+        fail(str(error))
+    console.print(f"registered version {result['version']} (run {result['run_id']})")
+
+
+def _case_rows():
+    """The case library as crisis-type-only training rows: incident-style text (title, summary),
+    which mentions alone under-represent. Sentiment and topic stay unlabelled (masked)."""
+    from playbooks.library import default_cases
+    from training.data import rows_to_dataset
+
+    return rows_to_dataset([{"text": f"{c.title}。{c.summary}", "crisis_type": c.crisis_type} for c in default_cases()])
 
 
 @app.command()
@@ -252,15 +275,18 @@ def bootstrap(epochs: float = typer.Option(6.0, help="transformer epochs"),
     from playbooks.evaluate import evaluate, load_incidents
     from playbooks.library import INCIDENTS_DEV, LIBRARY_DIR
     from training.registry import promote as promote_version
-    from training.train import TrainArguments, run_training
+    from training.train import TrainArguments, build_ensemble, run_training
 
     kinds = ["baseline"] + (["transformer"] if transformer else [])
+    versions = []
     for kind in kinds:
         console.rule(f"train {kind}")
-        result = run_training(TrainArguments(model=kind, base_model=base_model, epochs=epochs), echo=console.print)
-        decision = promote_version(result["version"])
-        console.print(f"v{decision['candidate']} dev mean macro-F1 {decision['candidate_dev_macro_f1_mean']:.4f}: "
-                      + ("promoted to champion" if decision["promoted"] else f"champion v{decision['champion']} stays"))
+        arguments = TrainArguments(model=kind, base_model=base_model, epochs=epochs)
+        versions.append(run_training(arguments, echo=console.print, extra_train=_case_rows())["version"])
+        _report_promotion(promote_version(versions[-1]))
+    if len(versions) > 1:
+        console.rule("ensemble of " + " + ".join(f"v{v}" for v in versions))
+        _report_promotion(promote_version(build_ensemble(versions, echo=console.print)["version"]))
     console.rule("case library")
     runtime = _runtime()
     runtime.ensure_cases_indexed()
@@ -270,6 +296,11 @@ def bootstrap(epochs: float = typer.Option(6.0, help="transformer epochs"),
             console.rule(f"recommendations on {path.name}")
             result = evaluate(load_incidents(path), runtime.recommend)
             console.print({k: v for k, v in result.items() if k != "misses"})
+
+
+def _report_promotion(decision: dict) -> None:
+    console.print(f"v{decision['candidate']} dev mean macro-F1 {decision['candidate_dev_macro_f1_mean']:.4f}: "
+                  + ("promoted to champion" if decision["promoted"] else f"champion v{decision['champion']} stays"))
 
 
 # ---- packaging ----------------------------------------------------------------------------------

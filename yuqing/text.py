@@ -4,7 +4,10 @@ Indexing and querying must segment identically, so both go through `segment`."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import multiprocessing
+import os
 import re
 import threading
 import unicodedata
@@ -17,6 +20,10 @@ jieba.setLogLevel(logging.WARNING)
 USER_DICT = Path(__file__).with_name("userdict.txt")
 _lock = threading.Lock()
 _loaded = False
+_added_words: list[str] = []  # words added at run time, replayed in worker processes
+PARALLEL_FROM = 2000  # texts per call from which segmentation is spread over processes
+_pool = None
+_pool_words = -1
 _PUNCT_OR_SPACE = re.compile(r"^[\s\W_]+$", re.UNICODE)
 
 
@@ -41,6 +48,7 @@ def add_words(words: list[str]) -> None:
     for word in words:
         if word and len(word) > 1:
             jieba.add_word(word, freq=20000)
+            _added_words.append(word)
 
 
 def tokenize(text: str) -> list[str]:
@@ -52,3 +60,26 @@ def tokenize(text: str) -> list[str]:
 def segment(text: str) -> str:
     """Space-joined tokens, the form given to whitespace analyzers in every backend."""
     return " ".join(tokenize(text))
+
+
+def segment_all(texts: list[str]) -> list[str]:
+    """`segment` over many texts; large batches run on every core (jieba is pure Python and
+    single-threaded, and segmentation is most of the cost of indexing)."""
+    if len(texts) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return [segment(t) for t in texts]
+    return _worker_pool().map(segment, texts, chunksize=256)
+
+
+def _worker_pool():
+    """Spawned (not forked: the parent may hold torch or tantivy threads) workers that load the
+    same dictionary and run-time words; rebuilt when words were added since."""
+    global _pool, _pool_words
+    with _lock:
+        if _pool is None or _pool_words != len(_added_words):
+            if _pool is not None:
+                _pool.terminate()
+            context = multiprocessing.get_context("spawn")
+            _pool = context.Pool(os.cpu_count(), initializer=add_words, initargs=(list(_added_words),))
+            _pool_words = len(_added_words)
+            atexit.register(_pool.terminate)
+        return _pool

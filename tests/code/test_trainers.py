@@ -74,3 +74,31 @@ def test_prediction_order_matches_input_order(tiny_base, tmp_path):
 def test_unknown_base_model_gives_clear_error(tmp_path):
     with pytest.raises(OSError, match="cannot load base model"):
         fine_tune(_dataset(sample_rows()), str(tmp_path / "no-such-model"), tmp_path / "m", epochs=1)
+
+
+def test_ensemble_averages_members_and_keeps_the_embedding(tiny_base, tmp_path):
+    from training.ensemble import EnsemblePredictor
+    from training.registry import load_predictor_dir, save_predictor_dir
+
+    rows = sample_rows(repeat=3)
+    baseline = BaselinePredictor.fit([r["text"] for r in rows], {t: [r[t] for r in rows] for t in TASKS})
+    transformer = fine_tune(_dataset(rows), str(tiny_base), tmp_path / "t", epochs=1)
+    ensemble = EnsemblePredictor([baseline, transformer], [3, 1])
+    text = ["安禾化工厂排放黑烟"]
+    [b], [t], [e] = baseline.predict(text), transformer.predict(text), ensemble.predict(text)
+    for label in TASKS["crisis_type"]:
+        expected = 0.75 * b.scores["crisis_type"][label] + 0.25 * t.scores["crisis_type"][label]
+        assert e.scores["crisis_type"][label] == pytest.approx(expected, abs=1e-5)
+    assert e.embedding == pytest.approx(t.embedding, abs=1e-6)
+    save_predictor_dir(ensemble, tmp_path / "e")
+    again = load_predictor_dir(tmp_path / "e")
+    assert again.kind == "ensemble" and again.predict(text)[0].scores == e.scores
+
+
+def test_ensemble_rejects_bad_weights():
+    from training.ensemble import EnsemblePredictor
+
+    with pytest.raises(ValueError):
+        EnsemblePredictor([object()], [0])
+    with pytest.raises(ValueError):
+        EnsemblePredictor([object(), object()], [1])
