@@ -47,16 +47,26 @@ def _schema(spec: CollectionSpec) -> tantivy.Schema:
     return builder.build()
 
 
+REDUCE_FROM = 20_000  # vectors; below this an exact scan is fast enough (measured ~3 ms at 20k × 512)
+REDUCED_DIMS = 128
+
+
 class _VectorCache:
-    """A collection's vectors in memory for exact kNN. This process's own writes patch it in
-    place (reloading 100k vectors after every write would cost ~0.5 s); a commit by another
-    process shows as a new SQLite data_version and triggers a full reload."""
+    """A collection's vectors in memory for kNN. This process's own writes patch it in place
+    (reloading 100k vectors after every write would cost ~0.5 s); a commit by another process
+    shows as a new SQLite data_version and triggers a full reload.
+
+    Small collections are scanned exactly. From REDUCE_FROM vectors on, a first pass scans a
+    128-dimension projection (the top principal directions, a quarter of the memory traffic) to
+    shortlist candidates, which are then re-scored exactly."""
 
     def __init__(self):
         self.version: int | None = None
         self.ids: list[str] = []
         self.positions: dict[str, int] = {}
         self.buffer = np.zeros((0, 0), np.float32)  # grows by doubling; rows [0, len(ids)) are live
+        self.basis: np.ndarray | None = None  # dims × REDUCED_DIMS, fitted lazily
+        self.reduced = np.zeros((0, REDUCED_DIMS), np.float32)  # buffer @ basis, same rows
 
     @property
     def matrix(self) -> np.ndarray:
@@ -67,11 +77,34 @@ class _VectorCache:
         self.positions = {id: i for i, id in enumerate(self.ids)}
         dim = len(rows[0][1]) // 4 if rows else 0
         self.buffer = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim).copy()
+        self.basis = None
         self.version = version
+
+    def nearest(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the n most similar vectors, best first, and their exact cosines."""
+        matrix = self.matrix
+        if len(self.ids) >= REDUCE_FROM and matrix.shape[1] > 2 * REDUCED_DIMS and n < len(self.ids) // 8:
+            if self.basis is None:
+                self._fit_projection()
+            shortlist = _top(self.reduced[:len(self.ids)] @ (query @ self.basis), max(8 * n, n + 200))
+            exact = matrix[shortlist] @ query
+            best = np.argsort(-exact)[:n]
+            return shortlist[best], exact[best]
+        scores = matrix @ query
+        top = _top(scores, n)
+        return top, scores[top]
+
+    def _fit_projection(self) -> None:
+        rows = self.matrix[np.random.default_rng(0).choice(len(self.ids), min(len(self.ids), 20_000), replace=False)]
+        self.basis = np.ascontiguousarray(np.linalg.svd(rows, full_matrices=False)[2][:REDUCED_DIMS].T)
+        self.reduced = np.zeros((len(self.buffer), REDUCED_DIMS), np.float32)
+        self.reduced[:len(self.ids)] = self.matrix @ self.basis
 
     def put(self, id: str, vector: np.ndarray) -> None:
         if id in self.positions:
             self.buffer[self.positions[id]] = vector
+            if self.basis is not None:
+                self.reduced[self.positions[id]] = vector @ self.basis
             return
         if self.buffer.shape[1] != vector.size and self.ids:
             raise ValueError(f"embedding has {vector.size} dimensions; this collection holds {self.buffer.shape[1]}")
@@ -80,8 +113,14 @@ class _VectorCache:
             if self.ids:
                 grown[:len(self.ids)] = self.matrix
             self.buffer = grown
+            if self.basis is not None:
+                reduced = np.zeros((len(grown), REDUCED_DIMS), np.float32)
+                reduced[:len(self.ids)] = self.reduced[:len(self.ids)]
+                self.reduced = reduced
         self.positions[id] = len(self.ids)
         self.buffer[len(self.ids)] = vector
+        if self.basis is not None:
+            self.reduced[len(self.ids)] = vector @ self.basis
         self.ids.append(id)
 
     def remove(self, id: str) -> None:
@@ -91,6 +130,8 @@ class _VectorCache:
         last = len(self.ids) - 1
         if position != last:  # move the last row into the hole
             self.buffer[position] = self.buffer[last]
+            if self.basis is not None:
+                self.reduced[position] = self.reduced[last]
             self.ids[position] = self.ids[last]
             self.positions[self.ids[position]] = position
         self.ids.pop()
@@ -268,13 +309,12 @@ class EmbeddedBackend(SearchBackend):
         if query.shape != (matrix.shape[1],):
             raise QueryError(f"query vector has {query.size} dimensions; {collection} holds {matrix.shape[1]}")
         query /= max(float(np.linalg.norm(query)), 1e-12)
-        similarities = matrix @ query
         searcher = c.searcher()
         filtered = bool(filters.equals or filters.at_least or filters.since or filters.until)
         # Take candidates best-first and let tantivy apply the filters; widen until k survive.
         width = k if not filtered else 4 * k
         while True:
-            top = _top(similarities, min(width, len(ids)))
+            top, similarities = c.cache.nearest(query, min(width, len(ids)))
             candidates = [ids[i] for i in top]
             query_ = tantivy.Query.boolean_query([
                 (tantivy.Occur.Must, self._filter_query(c, filters)),
@@ -282,7 +322,7 @@ class EmbeddedBackend(SearchBackend):
             ])
             result = searcher.search(query_, limit=len(candidates), count=False)
             sources = {s["id"]: s for s in (_source(searcher, a) for _, a in result.hits)}
-            found = [(ids[i], float(similarities[i]), sources[ids[i]]) for i in top if ids[i] in sources]
+            found = [(ids[i], float(score), sources[ids[i]]) for i, score in zip(top, similarities) if ids[i] in sources]
             if len(found) >= k or width >= len(ids):
                 return found[:k]
             width *= 8

@@ -97,12 +97,11 @@ class TransformerPredictor:
 
     @torch.inference_mode()
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Prediction]:
-        # Sort by length so each batch pads little; restore the caller's order at the end.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        if not texts:
+            return []
         probabilities = {task: np.zeros((len(texts), len(labels))) for task, labels in TASKS.items()}
         embeddings = None
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
+        for rows in self.chunks(texts, batch_size):
             batch = self.encode([texts[i] for i in rows])
             output = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
             for task, logits in zip(TASKS, output["logits"]):
@@ -110,9 +109,21 @@ class TransformerPredictor:
             if embeddings is None:
                 embeddings = np.zeros((len(texts), output["embedding"].shape[-1]), dtype=np.float32)
             embeddings[rows] = output["embedding"].numpy()
-        if not texts:
-            return []
         return build_predictions(probabilities, embeddings)
+
+    def chunks(self, texts: Sequence[str], batch_size: int, padded_chars: int = 2048) -> list[list[int]]:
+        """Indices of the texts in forward-pass chunks: sorted by length, at most `batch_size` each,
+        and cut early when padding every text to the longest would exceed `padded_chars` — so a
+        request of short posts runs as one batch and a few long articles don't pad the rest."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        chunks, current = [], []
+        for i in order:
+            length = min(len(texts[i]), self.max_length) + 2
+            if current and (len(current) == batch_size or length * (len(current) + 1) > padded_chars):
+                chunks.append(current)
+                current = []
+            current.append(i)
+        return chunks + [current]
 
 
 # ---- fine-tuning -------------------------------------------------------------------------

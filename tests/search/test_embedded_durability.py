@@ -61,3 +61,28 @@ def test_readers_work_while_another_process_writes(tmp_path):
     finally:
         writer.kill()
         writer.wait()
+
+
+def test_large_collections_shortlist_by_projection_and_stay_accurate(tmp_path, monkeypatch):
+    """Above REDUCE_FROM vectors kNN shortlists on a 128-d projection and re-scores exactly;
+    the top hit must match the exact scan, also after in-place writes and a swap-delete."""
+    import numpy as np
+
+    from search import embedded
+
+    monkeypatch.setattr(embedded, "REDUCE_FROM", 500)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(1200, 384)).astype(np.float32)
+    backend = EmbeddedBackend(tmp_path)
+    backend.upsert("mentions", [{"id": f"v{i}", "text": f"文档{i}", "embedding": v.tolist()} for i, v in enumerate(vectors)])
+    normalised = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    for probe in (3, 700, 1100):
+        query = vectors[probe] + rng.normal(scale=0.1, size=384).astype(np.float32)
+        exact = np.argsort(-(normalised @ (query / np.linalg.norm(query))))[:5]
+        hits = backend.knn("mentions", query.tolist(), k=5)
+        assert [h.id for h in hits] == [f"v{i}" for i in exact]
+    assert backend._collection("mentions").cache.basis is not None
+    backend.delete("mentions", ["v3"])
+    backend.upsert("mentions", [{"id": "new", "text": "新文档", "embedding": vectors[700].tolist()}])
+    hits = backend.knn("mentions", vectors[700].tolist(), k=2)
+    assert {h.id for h in hits} == {"v700", "new"} and "v3" not in {h.id for h in backend.knn("mentions", vectors[3].tolist(), k=3)}
