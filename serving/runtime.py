@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 from yuqing.config import configure_environment
 from yuqing.labels import TASKS
 from yuqing.schemas import Mention, Prediction
+from yuqing.text import add_words
 
 
 class Runtime:
@@ -39,6 +40,7 @@ class Runtime:
     def label_mentions(self, records: list[dict]) -> list[dict]:
         """Validate mention records and add labels, scores and embeddings where they are missing."""
         mentions = [Mention.model_validate(r).model_dump(mode="json", exclude_none=True) for r in records]
+        add_words([m["subject"] for m in mentions if m.get("subject")])
         todo = [m for m in mentions if any(m.get(t) is None for t in TASKS) or m.get("embedding") is None]
         for mention, prediction in zip(todo, self.classify([m["text"] for m in todo])):
             for task in TASKS:
@@ -56,6 +58,7 @@ class Runtime:
         from playbooks.library import default_cases
 
         cases = list(cases if cases is not None else default_cases())
+        add_words([c.organisation for c in cases])  # segment organisation names as whole words
         predictions = self.classify([c.search_text() for c in cases])
         documents = [c.model_copy(update={"embedding": p.embedding}).model_dump(mode="json", exclude_none=True)
                      for c, p in zip(cases, predictions)]

@@ -21,6 +21,7 @@ USER_DICT = Path(__file__).with_name("userdict.txt")
 _lock = threading.Lock()
 _loaded = False
 _added_words: list[str] = []  # words added at run time, replayed in worker processes
+_added_set: set[str] = set()
 PARALLEL_FROM = 500  # texts per call from which segmentation is spread over processes
 _pool = None
 _pool_words = -1
@@ -46,9 +47,10 @@ def add_words(words: list[str]) -> None:
     """Teach the segmenter organisation or product names (e.g. from the case library)."""
     _ensure_user_dict()
     for word in words:
-        if word and len(word) > 1:
+        if word and len(word) > 1 and word not in _added_set:  # new words only: workers restart on change
             jieba.add_word(word, freq=20000)
             _added_words.append(word)
+            _added_set.add(word)
 
 
 def tokenize(text: str) -> list[str]:
