@@ -4,8 +4,9 @@ response recommendations.
     bentoml serve serving.service:Yuqing           # model: the MLflow registry's champion
     yuqing bento && bentoml build                   # packs the champion into the bento
 
-The model comes from the BentoML model store when YUQING_BENTO_MODEL names one (as in a built
-bento), otherwise from the MLflow registry (YUQING_MODEL_URI, default the champion alias)."""
+Which model: YUQING_MODEL_URI (any MLflow URI) when set; otherwise the BentoML store's
+`yuqing-classifier` (packed into a built bento by `yuqing bento`; YUQING_BENTO_MODEL names
+another tag); otherwise the MLflow registry's champion."""
 
 from __future__ import annotations
 
@@ -21,7 +22,18 @@ from search.query import Filters, SearchQuery
 from serving.runtime import Runtime
 from yuqing.schemas import Prediction
 
-BENTO_MODEL = os.environ.get("YUQING_BENTO_MODEL")
+
+
+def _packed_model():
+    """The BentoML-store model to serve, or None to load from the MLflow registry instead."""
+    if os.environ.get("YUQING_MODEL_URI"):
+        return None
+    tag = os.environ.get("YUQING_BENTO_MODEL", "yuqing-classifier:latest")
+    try:
+        bentoml.models.get(tag)
+    except bentoml.exceptions.NotFound:
+        return None
+    return bentoml.models.BentoModel(tag)
 MAX_TEXT_CHARS = 5000
 
 
@@ -31,7 +43,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 @bentoml.service(name="yuqing", traffic={"timeout": 60, "concurrency": 32}, workers=1)
 class Yuqing:
-    bento_model = bentoml.models.BentoModel(BENTO_MODEL) if BENTO_MODEL else None
+    bento_model = _packed_model()
 
     def __init__(self) -> None:
         predictor = None
