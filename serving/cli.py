@@ -102,13 +102,16 @@ def evaluate(data: Path = typer.Option(..., help="labelled JSONL/CSV/Parquet"),
              model: Optional[str] = typer.Option(None, help="MLflow model URI; default the champion")):
     """Per-task accuracy, macro-F1 and per-class table on a labelled file."""
     from training.data import DataValidationError, load_labelled
-    from training.metrics import evaluate as evaluate_model, format_table
+    from training.metrics import format_table, score
 
     try:
         dataset = load_labelled(data)
     except (DataValidationError, FileNotFoundError, ValueError) as error:
         fail(str(error))
-    console.print(format_table(evaluate_model(_predictor(model), dataset)))
+    predictor, predictions = _predictor(model), []
+    for batch in track(list(chunks(dataset["text"], 256)), description="evaluating", console=console):
+        predictions += predictor.predict(batch)
+    console.print(format_table(score(predictions, {task: dataset[task] for task in TASKS})))
 
 
 @app.command()
