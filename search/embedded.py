@@ -24,6 +24,8 @@ from yuqing.text import segment_all
 
 SEGMENTED = "_seg"  # whitespace-tokenised jieba tokens of the text fields
 SOURCE = "_source"  # the whole document as JSON
+KEY = "_key"  # 63-bit hash of the id, a fast field: maps filter matches to vectors without reading documents
+SELECTIVE = 0.2  # a filter matching at most this share of vectors is scored exactly over its matches
 WRITER_HEAP = 64_000_000
 
 
@@ -34,6 +36,7 @@ def _analyzer() -> tantivy.TextAnalyzer:
 def _schema(spec: CollectionSpec) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
+    builder.add_unsigned_field(KEY, stored=False, indexed=False, fast=True)
     builder.add_text_field(SEGMENTED, stored=False, tokenizer_name="jieba_ws", index_option="freq")
     builder.add_bytes_field(SOURCE, stored=True, indexed=False)
     for name in spec.keyword_fields:
@@ -64,6 +67,7 @@ class _VectorCache:
         self.version: int | None = None
         self.ids: list[str] = []
         self.positions: dict[str, int] = {}
+        self.by_key: dict[int, int] = {}  # id_key(id) -> position
         self.buffer = np.zeros((0, 0), np.float32)  # grows by doubling; rows [0, len(ids)) are live
         self.basis: np.ndarray | None = None  # dims × REDUCED_DIMS, fitted lazily
         self.reduced = np.zeros((0, REDUCED_DIMS), np.float32)  # buffer @ basis, same rows
@@ -75,6 +79,7 @@ class _VectorCache:
     def load(self, rows: list[tuple[str, bytes]], version: int) -> None:
         self.ids = [r[0] for r in rows]
         self.positions = {id: i for i, id in enumerate(self.ids)}
+        self.by_key = {id_key(id): i for i, id in enumerate(self.ids)}
         dim = len(rows[0][1]) // 4 if rows else 0
         self.buffer = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim).copy()
         self.basis = None
@@ -118,6 +123,7 @@ class _VectorCache:
                 reduced[:len(self.ids)] = self.reduced[:len(self.ids)]
                 self.reduced = reduced
         self.positions[id] = len(self.ids)
+        self.by_key[id_key(id)] = len(self.ids)
         self.buffer[len(self.ids)] = vector
         if self.basis is not None:
             self.reduced[len(self.ids)] = vector @ self.basis
@@ -127,6 +133,7 @@ class _VectorCache:
         position = self.positions.pop(id, None)
         if position is None:
             return
+        del self.by_key[id_key(id)]
         last = len(self.ids) - 1
         if position != last:  # move the last row into the hole
             self.buffer[position] = self.buffer[last]
@@ -134,6 +141,7 @@ class _VectorCache:
                 self.reduced[position] = self.reduced[last]
             self.ids[position] = self.ids[last]
             self.positions[self.ids[position]] = position
+            self.by_key[id_key(self.ids[position])] = position
         self.ids.pop()
 
 
@@ -145,7 +153,13 @@ class _Collection:
         self.schema = _schema(spec)
         folder = root / spec.name
         (folder / "index").mkdir(parents=True, exist_ok=True)
-        self.index = tantivy.Index(self.schema, path=str(folder / "index"), reuse=True)
+        try:
+            self.index = tantivy.Index(self.schema, path=str(folder / "index"), reuse=True)
+        except ValueError as error:
+            if "schema does not match" not in str(error):
+                raise
+            raise ValueError(f"{folder} was written with another index layout (an older yuqing?). Nothing was "
+                             f"changed: move it aside and index again (`yuqing index`, `yuqing index-cases`).") from None
         self.index.register_tokenizer("jieba_ws", _analyzer())
         self._writer = None
         self.vectors = sqlite3.connect(folder / "vectors.sqlite", check_same_thread=False, isolation_level=None)
@@ -168,6 +182,7 @@ class _Collection:
     def document(self, record: dict, segmented_text: str) -> tantivy.Document:
         doc = tantivy.Document()
         doc.add_text("id", record["id"])
+        doc.add_unsigned(KEY, id_key(record["id"]))
         doc.add_text(SEGMENTED, segmented_text)
         source = {k: v for k, v in record.items() if k != "embedding"}
         doc.add_bytes(SOURCE, json.dumps(source, ensure_ascii=False, default=str).encode("utf-8"))
@@ -311,6 +326,10 @@ class EmbeddedBackend(SearchBackend):
         query /= max(float(np.linalg.norm(query)), 1e-12)
         searcher = c.searcher()
         filtered = bool(filters.equals or filters.at_least or filters.since or filters.until)
+        if filtered:
+            matches = searcher.search(self._filter_query(c, filters), limit=1, count=True).count
+            if matches <= SELECTIVE * len(ids):
+                return self._knn_among_matches(c, searcher, filters, query, k, matches)
         # Take candidates best-first and let tantivy apply the filters; widen until k survive.
         width = k if not filtered else 4 * k
         while True:
@@ -326,6 +345,21 @@ class EmbeddedBackend(SearchBackend):
             if len(found) >= k or width >= len(ids):
                 return found[:k]
             width *= 8
+
+    def _knn_among_matches(self, c: _Collection, searcher, filters: Filters, query: np.ndarray, k: int, matches: int):
+        """Exact kNN over the documents a selective filter matches: their vector rows come from the
+        `_key` fast field, so no document is read until the k winners are known."""
+        if matches == 0:
+            return []
+        addresses = [a for _, a in searcher.search(self._filter_query(c, filters), limit=matches, count=False).hits]
+        keys = searcher.fast_field_values(KEY, addresses)
+        rows = [(c.cache.by_key[key], address) for key, address in zip(keys, addresses) if key in c.cache.by_key]
+        if not rows:
+            return []
+        positions = np.array([p for p, _ in rows])
+        scores = c.cache.matrix[positions] @ query
+        best = _top(scores, min(k, len(rows)))
+        return [(c.cache.ids[positions[i]], float(scores[i]), _source(searcher, rows[i][1])) for i in best]
 
     def aggregate(self, collection: str, aggregations: dict, filters: Filters | None = None) -> dict:
         c = self._collection(collection)
@@ -353,6 +387,13 @@ class EmbeddedBackend(SearchBackend):
         if not clauses:
             return tantivy.Query.all_query()
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in clauses])
+
+
+def id_key(id: str) -> int:
+    """A stable 63-bit integer for an id (tantivy fast fields hold numbers, not text)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
 
 
 def _as_list(value) -> list:

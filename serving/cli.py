@@ -332,7 +332,11 @@ def bento(model: Optional[str] = typer.Option(None, help="MLflow model URI; defa
 
 def main() -> None:
     configure_environment()
-    app()
+    try:
+        app()
+    except (ValueError, LookupError, OSError) as error:  # bad input or state the user can fix: no traceback
+        console.print(f"[bold red]error:[/] {error}")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
 import threading
 import unicodedata
 from pathlib import Path
@@ -67,9 +68,27 @@ def segment(text: str) -> str:
 def segment_all(texts: list[str]) -> list[str]:
     """`segment` over many texts; large batches run on every core (jieba is pure Python and
     single-threaded, and segmentation is most of the cost of indexing)."""
-    if len(texts) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+    if len(texts) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or not _spawn_can_start():
         return [segment(t) for t in texts]
-    return _worker_pool().map(segment, texts, chunksize=256)
+    try:
+        return _worker_pool().map_async(segment, texts, chunksize=256).get(timeout=60 + len(texts) / 500)
+    except multiprocessing.TimeoutError:  # workers could not start: never hang, segment here instead
+        _close_pool()
+        return [segment(t) for t in texts]
+
+
+def _spawn_can_start() -> bool:
+    """Spawned workers re-import the main script; that fails when it has no file (python - <<EOF)."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.exists(main_file)
+
+
+def _close_pool() -> None:
+    global _pool
+    with _lock:
+        if _pool is not None:
+            _pool.terminate()
+            _pool = None
 
 
 def _worker_pool():

@@ -86,3 +86,23 @@ def test_large_collections_shortlist_by_projection_and_stay_accurate(tmp_path, m
     backend.upsert("mentions", [{"id": "new", "text": "新文档", "embedding": vectors[700].tolist()}])
     hits = backend.knn("mentions", vectors[700].tolist(), k=2)
     assert {h.id for h in hits} == {"v700", "new"} and "v3" not in {h.id for h in backend.knn("mentions", vectors[3].tolist(), k=3)}
+
+
+def test_selective_filters_score_exactly_over_their_matches(tmp_path):
+    """A filter matching few documents takes the fast-field path; it must equal an exact scan."""
+    import numpy as np
+
+    from search.query import Filters
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(2000, 16)).astype(np.float32)
+    backend = EmbeddedBackend(tmp_path)
+    backend.upsert("mentions", [{"id": f"m{i}", "text": f"文本{i}", "channel": "news" if i % 10 == 0 else "weibo",
+                                 "embedding": v.tolist()} for i, v in enumerate(vectors)])
+    backend.delete("mentions", ["m0"])  # a swap-delete must keep keys and rows aligned
+    query = rng.normal(size=16).astype(np.float32)
+    scores = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) @ (query / np.linalg.norm(query))
+    expected = [f"m{i}" for i in sorted(range(10, 2000, 10), key=lambda i: -scores[i])[:5]]
+    hits = backend.knn("mentions", query.tolist(), k=5, filters=Filters(equals={"channel": "news"}))
+    assert [h.id for h in hits] == expected
+    assert backend.knn("mentions", query.tolist(), k=5, filters=Filters(equals={"channel": "tv"})) == []
