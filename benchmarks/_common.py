@@ -173,3 +173,13 @@ def write_json(path: str | Path | None, figures: dict) -> None:
 def log(message: str) -> None:
     """Progress lines go to stderr so stdout holds only the tables."""
     print(message, file=sys.stderr, flush=True)
+
+
+def finish_run(figures: dict, report, summary: str, json_path) -> int:
+    """The common end of a benchmark run: tables, a summary line, the load warning, the JSON file."""
+    figures["load_note"] = load_note(figures["environment"])
+    report(figures)
+    print(summary)
+    print(figures["load_note"])
+    write_json(json_path, figures)
+    return 0

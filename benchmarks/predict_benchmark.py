@@ -40,8 +40,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (HELDOUT_GLOB, environment, load_note, log, package_versions, peak_rss_mb, percentiles,  # noqa: E402
-                     print_table, read_jsonl, write_json)
+from _common import (HELDOUT_GLOB, environment, finish_run, log, package_versions, peak_rss_mb, percentiles,  # noqa: E402
+                     print_table, read_jsonl)
 
 KINDS = ("baseline", "transformer")
 
@@ -251,13 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     for kind in kinds:
         figures["kinds"][kind] = bench_kind(kind, args, rows, train_cache)
     figures["wall_seconds"] = time.perf_counter() - wall
-    figures["load_note"] = load_note(figures["environment"])
-    report(figures)
-    print(f"torch threads {torch.get_num_threads()}; CUDA {'yes' if torch.cuda.is_available() else 'no'}; "
-          f"peak RSS {peak_rss_mb():,.0f} MB; whole run {figures['wall_seconds']:.0f} s")
-    print(figures["load_note"])
-    write_json(args.json, figures)
-    return 0
+    summary = (f"torch threads {torch.get_num_threads()}; CUDA {'yes' if torch.cuda.is_available() else 'no'}; "
+               f"peak RSS {peak_rss_mb():,.0f} MB; whole run {figures['wall_seconds']:.0f} s")
+    return finish_run(figures, report, summary, args.json)
 
 
 if __name__ == "__main__":

@@ -51,8 +51,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (corpus_records, environment, load_note, log, package_versions, peak_rss_mb, percentiles,  # noqa: E402
-                     print_table, verdict, write_json)
+from _common import (corpus_records, environment, finish_run, log, package_versions, peak_rss_mb, percentiles,  # noqa: E402
+                     print_table, verdict)
 
 import numpy as np  # noqa: E402
 
@@ -511,13 +511,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(temporary, ignore_errors=True)
     figures["peak_rss_mb"] = peak_rss_mb()
     figures["wall_seconds"] = time.perf_counter() - wall
-    figures["load_note"] = load_note(figures["environment"])
-    report(figures)
-    print(f"mean text {figures['config']['mean_text_chars']:.0f} chars; peak RSS {figures['peak_rss_mb']:,.0f} MB; "
-          f"whole run {figures['wall_seconds']:.0f} s")
-    print(figures["load_note"])
-    write_json(args.json, figures)
-    return 0
+    summary = (f"mean text {figures['config']['mean_text_chars']:.0f} chars; peak RSS {figures['peak_rss_mb']:,.0f} MB; "
+               f"whole run {figures['wall_seconds']:.0f} s")
+    return finish_run(figures, report, summary, args.json)
 
 
 if __name__ == "__main__":

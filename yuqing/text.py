@@ -91,6 +91,9 @@ def _close_pool() -> None:
             _pool = None
 
 
+atexit.register(_close_pool)  # once, for whichever pool is current at exit
+
+
 def _worker_pool():
     """Spawned (not forked: the parent may hold torch or tantivy threads) workers that load the
     same dictionary and run-time words; rebuilt when words were added since."""
@@ -102,5 +105,4 @@ def _worker_pool():
             context = multiprocessing.get_context("spawn")
             _pool = context.Pool(os.cpu_count(), initializer=add_words, initargs=(list(_added_words),))
             _pool_words = len(_added_words)
-            atexit.register(_pool.terminate)
         return _pool
