@@ -183,3 +183,35 @@ def finish_run(figures: dict, report, summary: str, json_path) -> int:
     print(figures["load_note"])
     write_json(json_path, figures)
     return 0
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's peak RSS (Linux: VmHWM via /proc/self/clear_refs), so that
+    `peak_rss_mb` afterwards is the peak of what follows. False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def markdown_table(columns: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A GitHub-flavoured markdown table (cells formatted like print_table's)."""
+    lines = ["| " + " | ".join(str(c) for c in columns) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |")
+    return "\n".join(lines)
+
+
+def peak_rss_since_reset_mb() -> float:
+    """This process's peak RSS since `reset_peak_rss` (Linux VmHWM); `peak_rss_mb` elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return peak_rss_mb()

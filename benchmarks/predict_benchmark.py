@@ -1,231 +1,394 @@
-"""Classifier benchmark: training time, load time, predict throughput and peak memory, per model kind.
+"""Prediction speed of every classifier path, measured in one run on the same texts.
 
-What it measures, for each kind in --kinds (baseline, transformer):
-  * training time (s): baseline = `training.baseline.BaselinePredictor.fit` on the corpus' train split
-    (`training.data.corpus_splits()[0]`); transformer = `training.transformer.fine_tune(train, base_model,
-    output_dir, epochs=...)` (HF Trainer, CPU unless CUDA is present; the time includes saving and
-    re-loading the fine-tuned model, as fine_tune does). The benchmark trains for --epochs (default 1,
-    NOT the 6 of `yuqing train`), so the transformer's time is per epoch, not a release training.
-    --train-limit subsamples the training rows (seeded).
-    With --model-uri-baseline / --model-uri-transformer nothing is trained: the registered MLflow model
-    is loaded with `yuqing.predictor.load_predictor(uri)` and its load time is reported instead.
-  * predict throughput (texts/s) at batch sizes 1 and 32 (--batch-sizes) over N texts (default 440)
-    from the held-out set training/data/heldout/g/*.jsonl (420 texts; repeated to reach N): batch size
-    b means N/b calls of `predictor.predict(texts[i:i+b], batch_size=b)`, one after another, after one
-    untimed warm-up call. Per-call latency p50/p95 is reported too.
-  * peak RSS (MB) of this process after each phase (resource.getrusage; it only grows, so with
-    several kinds in one run the later kinds include the earlier ones: run one kind for its own figure).
-  * a sanity check only: held-out accuracy per task of the batch-32 predictions (small --train-limit
-    and 1 epoch give poor models; this is not an evaluation).
-torch uses --threads threads (default: the CPU count).
+What it measures (all on the held-out mentions, training/data/heldout/g/*.jsonl, 420 texts):
+  * the limits: the raw encoder's forward passes in fp32 and in int8 (torch dynamic quantisation of
+    its Linear layers) over the texts already tokenised, in the length-sorted chunks the predictor
+    makes (so only the encoder's matrix work is timed: no tokenising, no heads, no output building);
+  * the baseline (shared TF-IDF pass, three heads), the transformer in fp32 and in int8 (texts in,
+    `Prediction`s with three heads and the embedding out), and the champion: the ensemble of the
+    baseline and the int8 transformer;
+  at batch sizes 1 and 32: batch size b means len(texts)/b calls of `predict(texts[i:i+b], batch_size=b)`.
+  Paths are interleaved: each repeat runs every path once, and the median over --repeats is
+  reported, so all figures see the same machine load. Each figure is also given as a ratio to the
+  int8 raw limit of the same batch size. Peak RSS is this process's high-water mark during that
+  measurement (reset before it through /proc/self/clear_refs; it includes every model loaded here);
+  * start-up: a fresh Python process imports, loads the champion (the ensemble saved as `yuqing
+    train`/`yuqing ensemble` save it) and predicts one text; wall clock and that process' peak RSS;
+  * with --stream-lines N: `yuqing.streaming.predict_file` with the champion over N mentions
+    (held-out texts made unique with a suffix), wall clock and peak RSS.
 
-Run (from the repository root, with the project's virtualenv):
+Models: --champion (an MLflow URI or model directory holding an ensemble of a baseline and a
+transformer), or --baseline and --transformer (URIs or directories), else the registry's champion
+when it is such an ensemble, else quick models trained here (--train-rows, --train-epochs): so it
+runs on a fresh machine. An int8 transformer's directory holds its fp32 weights: both are derived.
 
-    .venv/bin/python benchmarks/predict_benchmark.py --kinds baseline --train-limit 500     # quick try
-    .venv/bin/python benchmarks/predict_benchmark.py --kinds baseline,transformer --epochs 1 --json /tmp/predict.json
-    .venv/bin/python benchmarks/predict_benchmark.py --kinds transformer --base-model /tmp/bench_tiny --train-limit 300
-    .venv/bin/python benchmarks/predict_benchmark.py --model-uri-baseline models:/yuqing-classifier/1 \\
-        --model-uri-transformer models:/yuqing-classifier/2        # no training: load registered models
+    .venv/bin/python benchmarks/predict_benchmark.py --train-rows 600 --train-epochs 1     # fresh machine
+    .venv/bin/python benchmarks/predict_benchmark.py --champion models:/yuqing-classifier@champion --stream-lines 10000
+    .venv/bin/python benchmarks/predict_benchmark.py --baseline /tmp/b --transformer /tmp/t --json /tmp/predict.json
+
+Bars (issue #10): champion ≥ 0.8 × the int8 limit at batch 32 and ≥ 0.6 × at batch 1; baseline
+≥ 3,000 texts/s at batch 32; champion loaded and first prediction < 10 s; 10,000 mentions < 120 s.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import json
 import os
-import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (HELDOUT_GLOB, environment, finish_run, log, package_versions, peak_rss_mb, percentiles,  # noqa: E402
-                     print_table, read_jsonl)
+from _common import (HELDOUT_GLOB, REPO_ROOT, environment, finish_run, log, markdown_table,  # noqa: E402
+                     package_versions, peak_rss_since_reset_mb, read_jsonl, reset_peak_rss, verdict)
 
-KINDS = ("baseline", "transformer")
-
-
-def current_rss_mb() -> float | None:
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError):
-        return None
+BARS = {"champion_b32_ratio": 0.8, "champion_b1_ratio": 0.6, "baseline_b32": 3000.0, "startup_s": 10.0,
+        "stream_10k_s": 120.0}
+LIMIT = "raw encoder int8"
 
 
-def heldout_rows(n: int) -> list[dict]:
-    rows = [r for r in read_jsonl(HELDOUT_GLOB) if isinstance(r.get("text"), str) and r["text"].strip()]
-    if not rows:
+def heldout_texts(n: int | None) -> list[str]:
+    texts = [r["text"] for r in read_jsonl(HELDOUT_GLOB) if isinstance(r.get("text"), str) and r["text"].strip()]
+    if not texts:
         raise SystemExit("no held-out texts found")
-    return [rows[i % len(rows)] for i in range(n)]
+    return texts if not n else [texts[i % len(texts)] for i in range(n)]
 
 
-def training_split(limit: int | None, seed: int):
+# ---- models --------------------------------------------------------------------------------------
+
+def load_any(spec: str):
+    """A predictor from a model directory (training.persistence) or an MLflow model URI."""
+    if Path(spec).is_dir():
+        from training.persistence import load_predictor_from
+
+        return load_predictor_from(Path(spec))
+    from yuqing.predictor import load_predictor
+
+    return load_predictor(spec)
+
+
+def members_of(champion) -> tuple[object | None, object | None, list[float] | None]:
+    """(baseline, transformer of either precision, weights) of an ensemble; Nones when it is not one."""
+    if getattr(champion, "kind", None) != "ensemble":
+        return None, None, None
+    kinds = {m.kind: m for m in champion.members}
+    transformer = kinds.get("transformer-int8") or kinds.get("transformer")
+    if "baseline" not in kinds or transformer is None:
+        return None, None, None
+    weights = [champion.weights[champion.members.index(kinds["baseline"])],
+               champion.weights[champion.members.index(transformer)]]
+    return kinds["baseline"], transformer, weights
+
+
+def registered_champion():
+    try:
+        from yuqing.config import configure_environment
+
+        uri = configure_environment().champion_uri
+        return load_any(uri), uri
+    except Exception as error:  # nothing registered (fresh machine) or not loadable: train instead
+        log(f"no usable registered champion ({type(error).__name__}: {str(error).splitlines()[0][:120]})")
+        return None, None
+
+
+def training_split(rows: int | None, seed: int):
     from training.data import corpus_splits
 
     train = corpus_splits()[0]
-    if limit and limit < len(train):
-        train = train.shuffle(seed=seed).select(range(limit))
+    if rows and rows < len(train):
+        train = train.shuffle(seed=seed).select(range(rows))
     return train
 
 
-def train_baseline(train):
-    from training.baseline import BaselinePredictor
-    from yuqing.labels import TASKS
+def get_models(args, workdir: Path) -> dict:
+    """baseline, fp32 and int8 transformers, champion weights, and where they came from."""
+    from training.quantized import QuantizedTransformerPredictor
+    from training.transformer import TransformerPredictor
 
-    return BaselinePredictor.fit(train["text"], {task: train[task] for task in TASKS})
-
-
-def train_transformer(train, base_model: str, output_dir: Path, epochs: float, batch_size: int):
-    from training.transformer import fine_tune
-
-    return fine_tune(train, base_model, output_dir, epochs=epochs, batch_size=batch_size)
-
-
-def throughput(predictor, texts: list[str], batch_size: int) -> dict:
-    predictor.predict(texts[:batch_size], batch_size=batch_size)  # warm-up (lazy init, first-call costs)
-    calls, predictions = [], []
-    started = time.perf_counter()
-    for start in range(0, len(texts), batch_size):
-        chunk = texts[start:start + batch_size]
-        t0 = time.perf_counter()
-        predictions.extend(predictor.predict(chunk, batch_size=batch_size))
-        calls.append(time.perf_counter() - t0)
-    seconds = time.perf_counter() - started
-    latency = percentiles(calls)
-    return {"batch_size": batch_size, "texts": len(texts), "seconds": seconds, "texts_per_s": len(texts) / seconds,
-            "call_p50_ms": latency["p50_ms"], "call_p95_ms": latency["p95_ms"], "_predictions": predictions}
-
-
-def accuracy(predictions, rows: list[dict]) -> dict:
-    from yuqing.labels import TASKS
-
-    seen = {}
-    for prediction, row in zip(predictions, rows):
-        seen.setdefault(row["text"], (prediction, row))  # repeated texts count once
-    scores = {}
-    for task in TASKS:
-        pairs = [(getattr(p, task), r.get(task)) for p, r in seen.values() if r.get(task)]
-        scores[task] = sum(a == b for a, b in pairs) / len(pairs) if pairs else None
-    return scores
-
-
-def bench_kind(kind: str, args, rows: list[dict], train_cache: dict) -> dict:
-    texts = [r["text"] for r in rows]
-    uri = getattr(args, f"model_uri_{kind}")
-    figures = {"kind": kind, "rss_mb_before": current_rss_mb()}
-    folder = None
-    if uri:
-        started = time.perf_counter()
-        import mlflow.pyfunc  # noqa: F401 - a heavy import, timed apart from the model load
-
-        from yuqing.predictor import load_predictor
-
-        figures["mlflow_import_seconds"] = time.perf_counter() - started
-        log(f"[{kind}] loading {uri}")
-        started = time.perf_counter()
-        predictor = load_predictor(uri)
-        figures.update(source=uri, load_seconds=time.perf_counter() - started, train_seconds=None)
-        if getattr(predictor, "kind", None) != kind:
-            log(f"  WARNING: {uri} holds a {getattr(predictor, 'kind', '?')} model, not {kind}")
-        figures["loaded_kind"] = getattr(predictor, "kind", None)
-    else:
-        if "train" not in train_cache:
-            train_cache["train"] = training_split(args.train_limit, args.seed)
-        train = train_cache["train"]
-        figures.update(source="trained here", train_rows=len(train))
-        log(f"[{kind}] training on {len(train):,} rows" + (f", {args.epochs:g} epoch(s), base {args.base_model}"
-                                                           if kind == "transformer" else ""))
-        started = time.perf_counter()
-        if kind == "baseline":
-            predictor = train_baseline(train)
-        else:
-            folder = Path(args.output_dir) if args.output_dir else Path(tempfile.mkdtemp(prefix="yuqing-predict-bench-"))
-            predictor = train_transformer(train, args.base_model, folder, args.epochs, args.train_batch_size)
-        figures["train_seconds"] = time.perf_counter() - started
-        figures["epochs"] = args.epochs if kind == "transformer" else None
-        figures["base_model"] = args.base_model if kind == "transformer" else None
-        if kind == "transformer":  # load time of what fine_tune saved (what serving does at start-up)
-            from training.transformer import TransformerPredictor
-
-            del predictor
-            gc.collect()
+    info: dict = {"train_seconds": {}, "load_seconds": {}}
+    baseline = transformer = weights = None
+    if args.champion or not (args.baseline or args.transformer or args.train):
+        if args.champion:
             started = time.perf_counter()
-            predictor = TransformerPredictor.load(folder)
-            figures["load_seconds"] = time.perf_counter() - started
+            champion, uri = load_any(args.champion), args.champion
+            info["load_seconds"]["champion"] = time.perf_counter() - started
         else:
-            figures["load_seconds"] = None
-    figures["peak_rss_mb_after_load"] = peak_rss_mb()
-    figures["throughput"] = {}
-    for batch_size in args.batch_sizes:
-        log(f"[{kind}] predicting {len(texts)} texts at batch size {batch_size}")
-        result = throughput(predictor, texts, batch_size)
-        predictions = result.pop("_predictions")
-        figures["throughput"][str(batch_size)] = result
-        if batch_size == max(args.batch_sizes):
-            figures["heldout_accuracy_sanity"] = accuracy(predictions, rows)
-        log(f"  {result['texts_per_s']:,.1f} texts/s")
-    figures["peak_rss_mb"] = peak_rss_mb()
-    figures["rss_mb_after"] = current_rss_mb()
-    del predictor
-    gc.collect()
-    if folder is not None and not args.output_dir:
-        shutil.rmtree(folder, ignore_errors=True)
-    return figures
+            champion, uri = registered_champion()
+        baseline, transformer, weights = members_of(champion) if champion is not None else (None, None, None)
+        if champion is not None and baseline is None:
+            log(f"{uri} is not an ensemble of a baseline and a transformer: its members are trained here")
+        info["source"] = uri if baseline is not None else None
+    for name in ("baseline", "transformer"):
+        spec = getattr(args, name)
+        if spec:
+            started = time.perf_counter()
+            loaded = load_any(spec)
+            info["load_seconds"][name] = time.perf_counter() - started
+            if name == "baseline":
+                baseline = loaded
+            else:
+                transformer = loaded
+            info.setdefault("source_" + name, spec)
+    train = None
+    if baseline is None:
+        train = training_split(args.train_rows, args.seed)
+        log(f"training a baseline on {len(train):,} rows")
+        from training.baseline import BaselinePredictor
+        from yuqing.labels import TASKS
 
+        started = time.perf_counter()
+        baseline = BaselinePredictor.fit(train["text"], {task: train[task] for task in TASKS})
+        info["train_seconds"]["baseline"] = time.perf_counter() - started
+        info["source_baseline"] = f"trained here on {len(train):,} rows"
+    if transformer is None:
+        from training.transformer import fine_tune
+
+        train = train if train is not None else training_split(args.train_rows, args.seed)
+        log(f"fine-tuning {args.base_model} on {len(train):,} rows for {args.train_epochs:g} epoch(s)")
+        started = time.perf_counter()
+        transformer = fine_tune(train, args.base_model, workdir / "transformer", epochs=args.train_epochs)
+        info["train_seconds"]["transformer"] = time.perf_counter() - started
+        info["source_transformer"] = f"fine-tuned here: {len(train):,} rows, {args.train_epochs:g} epoch(s)"
+    if transformer.kind == "transformer-int8":
+        fp32 = TransformerPredictor.load(transformer.directory)
+    else:
+        fp32 = transformer
+    started = time.perf_counter()
+    int8 = QuantizedTransformerPredictor.from_fp32(fp32)
+    info["quantize_seconds"] = time.perf_counter() - started
+    info["weights"] = weights or [1.0, 1.0]
+    return {"baseline": baseline, "fp32": fp32, "int8": int8, "info": info}
+
+
+# ---- measuring ---------------------------------------------------------------------------------------
+
+def raw_runner(predictor, texts: list[str], batch_size: int):
+    """The encoder's forward passes alone over pre-tokenised, length-sorted chunks (the limit)."""
+    import torch
+
+    from yuqing.text import normalize
+
+    clean = [normalize(t) for t in texts]
+    batches = []
+    for start in range(0, len(clean), batch_size):
+        call = clean[start:start + batch_size]
+        for rows in predictor.chunks(call, batch_size):
+            encoded = predictor.encode([call[i] for i in rows], normalized=True)
+            batches.append((encoded["input_ids"], encoded["attention_mask"]))
+    encoder = predictor.model.encoder
+
+    def run() -> list[float]:
+        calls = []
+        with torch.inference_mode():
+            for ids, mask in batches:
+                started = time.perf_counter()
+                encoder(input_ids=ids, attention_mask=mask)
+                calls.append(time.perf_counter() - started)
+        return calls
+
+    return run
+
+
+def predict_runner(predictor, texts: list[str], batch_size: int):
+    def run() -> list[float]:
+        calls = []
+        for start in range(0, len(texts), batch_size):
+            chunk = texts[start:start + batch_size]
+            started = time.perf_counter()
+            predictor.predict(chunk, batch_size=batch_size)
+            calls.append(time.perf_counter() - started)
+        return calls
+
+    return run
+
+
+def measure(paths: dict, texts: list[str], batch_sizes: list[int], repeats: int) -> dict:
+    """{path: {batch: {texts_per_s, runs, call_p50_ms, peak_rss_mb}}}, interleaved over repeats."""
+    runners = {}
+    for name, (kind, predictor) in paths.items():
+        for b in batch_sizes:
+            runner = raw_runner(predictor, texts, b) if kind == "raw" else predict_runner(predictor, texts, b)
+            runners[(name, b)] = runner
+            (raw_runner(predictor, texts[:b], b) if kind == "raw" else predict_runner(predictor, texts[:b], b))()
+    samples: dict = {key: [] for key in runners}
+    peaks: dict = {key: 0.0 for key in runners}
+    p50: dict = {key: [] for key in runners}
+    for repeat in range(repeats):
+        log(f"repeat {repeat + 1}/{repeats}")
+        for key, runner in runners.items():
+            reset_peak_rss()
+            started = time.perf_counter()
+            calls = runner()
+            seconds = time.perf_counter() - started
+            samples[key].append(len(texts) / seconds)
+            p50[key].append(statistics.median(calls) * 1000)
+            peaks[key] = max(peaks[key], peak_rss_since_reset_mb())
+            log(f"  {key[0]:<28} batch {key[1]:>3}: {samples[key][-1]:8,.1f} texts/s")
+    results: dict = {}
+    for (name, b), values in samples.items():
+        results.setdefault(name, {})[b] = {"texts_per_s": statistics.median(values), "runs": values,
+                                           "call_p50_ms": statistics.median(p50[(name, b)]),
+                                           "peak_rss_mb": peaks[(name, b)]}
+    return results
+
+
+STARTUP = """
+import json, os, sys, time, resource
+started = time.perf_counter()
+sys.path.insert(0, {root!r})
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ["YUQING_TORCH_THREADS"] = {threads!r}
+if {mlflow!r}:
+    from yuqing.predictor import load_predictor as load
+    import mlflow.pyfunc
+else:
+    from training.persistence import load_predictor_from as load
+imported = time.perf_counter()
+predictor = load({path!r})
+loaded = time.perf_counter()
+predictor.predict(["华岳银行手机银行App又崩了，工资转不出去"])
+done = time.perf_counter()
+print(json.dumps({{"import_s": imported - started, "load_s": loaded - imported, "first_predict_s": done - loaded,
+                  "in_process_s": done - started,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def startup(model_path: Path, threads: int, repeats: int, through_mlflow: bool) -> dict:
+    """Fresh interpreter: import, load the champion, predict one text; the run of median wall clock.
+    `through_mlflow`: load as serving does (yuqing.predictor.load_predictor on an MLflow pyfunc model)."""
+    runs = []
+    for _ in range(repeats):
+        code = STARTUP.format(root=str(REPO_ROOT), path=str(model_path), threads=str(threads), mlflow=through_mlflow)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"start-up run failed:\n{done.stderr[-2000:]}")
+        runs.append({**json.loads(done.stdout.strip().splitlines()[-1]), "wall_s": wall})
+    median = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+    return {**median, "walls": [r["wall_s"] for r in runs], "through_mlflow": through_mlflow}
+
+
+def save_pyfunc(model_dir: Path, target: Path) -> Path:
+    """The champion as the MLflow pyfunc model the registry stores (same wrapper, no tracking store)."""
+    import mlflow.pyfunc
+
+    from training.registry import MentionClassifier
+
+    mlflow.pyfunc.save_model(path=str(target), python_model=MentionClassifier(),
+                             artifacts={"model_dir": str(model_dir)}, pip_requirements=["scikit-learn"])
+    return target
+
+
+def stream(champion, texts: list[str], lines: int, workdir: Path) -> dict:
+    from yuqing.streaming import predict_file
+
+    source = workdir / "stream-in.jsonl"
+    with source.open("w", encoding="utf-8") as handle:
+        for i in range(lines):
+            handle.write(json.dumps({"id": f"m{i}", "text": f"{texts[i % len(texts)]} {i}", "channel": "weibo"},
+                                    ensure_ascii=False) + "\n")
+    reset_peak_rss()
+    before = peak_rss_since_reset_mb()
+    started = time.perf_counter()
+    count = predict_file(champion, source, workdir / "stream-out.jsonl",
+                         progress=lambda done, total: log(f"  streamed {done:,}/{total:,}") if done % 2048 == 0 else None)
+    seconds = time.perf_counter() - started
+    return {"lines": count, "seconds": seconds, "lines_per_s": count / seconds, "rss_mb_before": before,
+            "peak_rss_mb": peak_rss_since_reset_mb()}
+
+
+# ---- report ---------------------------------------------------------------------------------------------
 
 def report(figures: dict) -> None:
-    config = figures["config"]
+    results, sizes = figures["throughput"], figures["config"]["batch_sizes"]
+    columns = ["path"]
+    for b in sizes:
+        columns += [f"batch {b} texts/s", f"batch {b} × int8 limit"]
+    columns += ["batch 1 call p50 ms" if 1 in sizes else "call p50 ms", "peak RSS MB"]
     rows = []
-    for kind, f in figures["kinds"].items():
-        source = f["source"] if f["source"] != "trained here" else (
-            f"trained: {f['train_rows']:,} rows" + (f", {f['epochs']:g} epoch(s), {Path(str(f['base_model'])).name}"
-                                                   if kind == "transformer" else ""))
-        rows.append([kind, source, f.get("train_seconds"), f.get("load_seconds"), f.get("mlflow_import_seconds"),
-                     f["peak_rss_mb"]])
-    print_table("models" + (f" (transformer trained for {config['epochs']:g} epoch(s) only: benchmark setting)"
-                            if "transformer" in figures["kinds"] and figures["kinds"]["transformer"]["source"] == "trained here" else ""),
-                ["kind", "source", "train s", "load s", "mlflow import s", "peak RSS MB"], rows)
-    rows = []
-    for kind, f in figures["kinds"].items():
-        for batch_size, t in f["throughput"].items():
-            rows.append([kind, int(batch_size), t["texts"], t["seconds"], t["texts_per_s"], t["call_p50_ms"], t["call_p95_ms"]])
-    print_table(f"predict throughput over {config['texts']} held-out texts, {config['threads']} torch thread(s)",
-                ["kind", "batch size", "texts", "seconds", "texts/s", "call p50 ms", "call p95 ms"], rows)
-    rows = []
-    for kind, f in figures["kinds"].items():
-        acc = f.get("heldout_accuracy_sanity") or {}
-        rows.append([kind, *(acc.get(t) for t in ("sentiment", "topic", "crisis_type"))])
-    print_table("held-out accuracy (sanity check only, not an evaluation)", ["kind", "sentiment", "topic", "crisis_type"], rows)
+    for name, per_batch in results.items():
+        row = [name]
+        for b in sizes:
+            value = per_batch[b]["texts_per_s"]
+            row += [f"{value:,.0f}", f"{value / results[LIMIT][b]['texts_per_s']:.2f}"]
+        first = per_batch[min(sizes)]
+        row += [f"{first['call_p50_ms']:.1f}", f"{max(p['peak_rss_mb'] for p in per_batch.values()):,.0f}"]
+        rows.append(row)
+    info = figures["models"]
+    print(f"\n### Predict throughput: {figures['config']['texts']} held-out texts, median of "
+          f"{figures['config']['repeats']} interleaved runs, {figures['config']['threads']} torch threads\n")
+    print(markdown_table(columns, rows))
+    print("\nraw encoder = forward passes only, over pre-tokenised length-sorted chunks (the limit); "
+          "champion = baseline + int8 transformer, weights " + ", ".join(f"{w:g}" for w in info["weights"]))
+    print("models: " + "; ".join(f"{k}: {v}" for k, v in info.items()
+                                 if k.startswith("source") and v) + f"; quantising took {info['quantize_seconds']:.2f} s")
+    checks = []
+    if 32 in sizes:
+        ratio = results["champion"][32]["texts_per_s"] / results[LIMIT][32]["texts_per_s"]
+        checks.append(["champion batch 32 / int8 limit", f"{ratio:.2f}", f"≥ {BARS['champion_b32_ratio']}",
+                       verdict(ratio >= BARS["champion_b32_ratio"])])
+        value = results["baseline"][32]["texts_per_s"]
+        checks.append(["baseline batch 32 texts/s", f"{value:,.0f}", f"≥ {BARS['baseline_b32']:,.0f}",
+                       verdict(value >= BARS["baseline_b32"])])
+    if 1 in sizes:
+        ratio = results["champion"][1]["texts_per_s"] / results[LIMIT][1]["texts_per_s"]
+        checks.append(["champion batch 1 / int8 limit", f"{ratio:.2f}", f"≥ {BARS['champion_b1_ratio']}",
+                       verdict(ratio >= BARS["champion_b1_ratio"])])
+    if figures.get("startup"):
+        s = figures["startup"]
+        checks.append(["champion start-up: process start → loaded (MLflow pyfunc) → first prediction",
+                       f"{s['wall_s']:.1f} s (imports {s['import_s']:.1f}, load {s['load_s']:.1f}, "
+                       f"first predict {s['first_predict_s']:.2f}; peak RSS {s['peak_rss_mb']:,.0f} MB)",
+                       f"< {BARS['startup_s']:g} s", verdict(s["wall_s"] < BARS["startup_s"])])
+        if figures.get("startup_no_mlflow"):
+            s = figures["startup_no_mlflow"]
+            checks.append(["the same from the model directory (training.persistence, no MLflow)",
+                           f"{s['wall_s']:.1f} s (imports {s['import_s']:.1f}, load {s['load_s']:.1f}, "
+                           f"first predict {s['first_predict_s']:.2f}; peak RSS {s['peak_rss_mb']:,.0f} MB)",
+                           f"< {BARS['startup_s']:g} s", verdict(s["wall_s"] < BARS["startup_s"])])
+    if figures.get("stream"):
+        s = figures["stream"]
+        scaled = s["seconds"] * 10_000 / s["lines"]
+        checks.append([f"predict_file, champion, {s['lines']:,} mentions",
+                       f"{s['seconds']:.1f} s ({s['lines_per_s']:,.0f}/s; peak RSS {s['peak_rss_mb']:,.0f} MB, "
+                       f"{s['rss_mb_before']:,.0f} before)", f"10,000 in < {BARS['stream_10k_s']:g} s",
+                       verdict(scaled < BARS["stream_10k_s"])])
+    print("\n### Bars\n")
+    print(markdown_table(["check", "measured", "bar", "verdict"], checks))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog="See the module docstring.")
-    parser.add_argument("--kinds", default="baseline,transformer", help="comma-separated: baseline,transformer")
-    parser.add_argument("--base-model", default="m3e-small", help="transformer base: alias, local directory or hub id")
-    parser.add_argument("--epochs", type=float, default=1.0, help="transformer fine-tuning epochs (default 1: benchmark only)")
-    parser.add_argument("--train-batch-size", type=int, default=32, help="transformer training batch size (default 32)")
-    parser.add_argument("--train-limit", type=int, help="use at most this many training rows (seeded sample)")
-    parser.add_argument("--texts", type=int, default=440, help="held-out texts to predict (default 440)")
-    parser.add_argument("--batch-sizes", default="1,32", help="comma-separated predict batch sizes (default 1,32)")
-    parser.add_argument("--model-uri-baseline", help="load this MLflow model instead of training (e.g. models:/yuqing-classifier/1)")
-    parser.add_argument("--model-uri-transformer", help="load this MLflow model instead of training")
-    parser.add_argument("--output-dir", help="keep the fine-tuned transformer here (default: a temporary folder)")
+    parser.add_argument("--champion", help="MLflow URI or model directory of an ensemble (baseline + transformer)")
+    parser.add_argument("--baseline", help="MLflow URI or model directory of a baseline")
+    parser.add_argument("--transformer", help="MLflow URI or model directory of a transformer (fp32 or int8)")
+    parser.add_argument("--train", action="store_true", help="train quick models even if a champion is registered")
+    parser.add_argument("--train-rows", type=int, help="train quick models on at most this many corpus rows")
+    parser.add_argument("--train-epochs", type=float, default=1.0, help="fine-tuning epochs of a quick transformer")
+    parser.add_argument("--base-model", default="m3e-small", help="base of a quick transformer")
+    parser.add_argument("--texts", type=int, help="texts to predict (default: the held-out set, 420)")
+    parser.add_argument("--batch-sizes", default="1,32")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per path; the median is reported")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: CPU count)")
+    parser.add_argument("--startup-runs", type=int, default=3, help="fresh-process start-up runs (0: skip)")
+    parser.add_argument("--stream-lines", type=int, default=0, help="also stream this many mentions through predict_file")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON here")
     args = parser.parse_args(argv)
-    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    if not kinds or set(kinds) - set(KINDS):
-        parser.error(f"--kinds takes a comma-separated subset of {', '.join(KINDS)}")
     try:
         args.batch_sizes = sorted({int(b) for b in args.batch_sizes.split(",") if b.strip()})
     except ValueError:
         parser.error("--batch-sizes takes comma-separated integers")
-    if not args.batch_sizes or min(args.batch_sizes) < 1 or args.texts < 1 or args.threads < 1:
-        parser.error("--batch-sizes, --texts and --threads must be positive")
+    if not args.batch_sizes or min(args.batch_sizes) < 1 or args.threads < 1 or args.repeats < 1:
+        parser.error("--batch-sizes, --threads and --repeats must be positive")
 
     os.environ["YUQING_TORCH_THREADS"] = str(args.threads)  # TransformerPredictor.load reads it
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -233,26 +396,47 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from yuqing.text import segment
+    texts = heldout_texts(args.texts)
+    with tempfile.TemporaryDirectory(prefix="yuqing-predict-bench-") as folder:
+        workdir = Path(folder)
+        models = get_models(args, workdir)
+        torch.set_num_threads(args.threads)  # loading may have set it from the environment
+        from training.ensemble import EnsemblePredictor
+        from training.persistence import save_predictor
 
-    segment("预热分词词典")  # load jieba's dictionary before anything is timed
-
-    rows = heldout_rows(args.texts)
-    figures = {
-        "config": {"kinds": kinds, "texts": args.texts, "batch_sizes": args.batch_sizes, "epochs": args.epochs,
-                   "train_limit": args.train_limit, "base_model": args.base_model, "threads": args.threads,
-                   "seed": args.seed, "cuda": torch.cuda.is_available()},
-        "environment": environment(),
-        "versions": package_versions(["torch", "transformers", "scikit-learn", "mlflow", "jieba"]),
-        "kinds": {},
-    }
-    train_cache: dict = {}
-    wall = time.perf_counter()
-    for kind in kinds:
-        figures["kinds"][kind] = bench_kind(kind, args, rows, train_cache)
-    figures["wall_seconds"] = time.perf_counter() - wall
-    summary = (f"torch threads {torch.get_num_threads()}; CUDA {'yes' if torch.cuda.is_available() else 'no'}; "
-               f"peak RSS {peak_rss_mb():,.0f} MB; whole run {figures['wall_seconds']:.0f} s")
+        champion = EnsemblePredictor([models["baseline"], models["int8"]], models["info"]["weights"])
+        for predictor in (models["baseline"], champion):
+            predictor.predict(texts[:2])  # segmenter dictionaries loaded before anything is timed
+        paths = {
+            "raw encoder fp32": ("raw", models["fp32"]),
+            LIMIT: ("raw", models["int8"]),
+            "baseline": ("predict", models["baseline"]),
+            "transformer fp32": ("predict", models["fp32"]),
+            "transformer int8": ("predict", models["int8"]),
+            "champion": ("predict", champion),
+        }
+        figures = {
+            "config": {"texts": len(texts), "batch_sizes": args.batch_sizes, "repeats": args.repeats,
+                       "threads": args.threads, "train_rows": args.train_rows, "train_epochs": args.train_epochs},
+            "environment": environment(),
+            "versions": package_versions(["torch", "transformers", "scikit-learn", "jieba", "jieba-fast-dat", "mlflow"]),
+            "models": models["info"],
+        }
+        wall = time.perf_counter()
+        figures["throughput"] = measure(paths, texts, args.batch_sizes, args.repeats)
+        if args.startup_runs:
+            save_predictor(champion, workdir / "champion")
+            log("start-up: fresh process loads the champion (MLflow pyfunc) and predicts one text")
+            figures["startup"] = startup(save_pyfunc(workdir / "champion", workdir / "pyfunc"), args.threads,
+                                         args.startup_runs, through_mlflow=True)
+            log("start-up without MLflow: the model directory through training.persistence")
+            figures["startup_no_mlflow"] = startup(workdir / "champion", args.threads, args.startup_runs,
+                                                   through_mlflow=False)
+        if args.stream_lines:
+            log(f"streaming {args.stream_lines:,} mentions through predict_file")
+            figures["stream"] = stream(champion, texts, args.stream_lines, workdir)
+        figures["wall_seconds"] = time.perf_counter() - wall
+    summary = f"torch threads {torch.get_num_threads()}; measuring took {figures['wall_seconds']:.0f} s"
     return finish_run(figures, report, summary, args.json)
 
 

@@ -1,28 +1,140 @@
-"""How good are the recommendations on labelled incidents: crisis-type accuracy, severity accuracy
-and precision@k of similar cases sharing the incident's crisis type."""
+"""How good are the recommendations and the severity grades on labelled incidents.
+
+* `evaluate`: crisis-type accuracy, severity accuracy (with confusion and under-grade rate) and
+  precision@k of similar cases sharing the incident's crisis type, through the full recommender.
+* `severity_report` / `leave_one_writer_out`: severity alone, graded with the gold crisis type (no
+  classifier involved), per writer and per form; leave-one-writer-out trains the learned grader on
+  five writers and tests on the sixth.
+* `cohen_kappa`: agreement between two graders (writer grades vs an independent second grading)."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable
 
 from playbooks.recommend import Incident, Recommendation
+from playbooks.severity import GRADES
+
+INCIDENT_DIR = Path(__file__).with_name("incidents")
 
 
 def load_incidents(path: Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def writer_files(directory: Path = INCIDENT_DIR) -> list[Path]:
+    """w1.jsonl … wN.jsonl, whichever exist (a writer still writing is picked up when the file appears)."""
+    return sorted(Path(directory).glob("w*.jsonl"))
+
+
+def load_writer_sets(paths: Sequence[Path] | None = None) -> list[dict]:
+    rows = []
+    for path in paths or writer_files():
+        for row in load_incidents(path):
+            row.setdefault("writer", Path(path).stem)
+            rows.append(row)
+    return rows
+
+
+def severity_confusion(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:
+    """confusion[gold][predicted] over minor/general/major."""
+    table = {g: {p: 0 for p in GRADES} for g in GRADES}
+    for g, p in zip(gold, predicted):
+        table[g][p] += 1
+    return table
+
+
+def under_grade_rate(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    """Share of incidents graded below their gold grade (major→minor/general, general→minor)."""
+    return sum(GRADES.index(p) < GRADES.index(g) for g, p in zip(gold, predicted)) / max(len(gold), 1)
+
+
+def _summary(gold: list[str], predicted: list[str]) -> dict:
+    n = len(gold)
+    return {"incidents": n, "accuracy": round(sum(g == p for g, p in zip(gold, predicted)) / max(n, 1), 4),
+            "under_grade_rate": round(under_grade_rate(gold, predicted), 4),
+            "over_grade_rate": round(sum(GRADES.index(p) > GRADES.index(g) for g, p in zip(gold, predicted)) / max(n, 1), 4),
+            "major_as_minor": sum(g == "major" and p == "minor" for g, p in zip(gold, predicted))}
+
+
+def severity_report(incidents: Sequence[dict], predicted: Sequence[str]) -> dict:
+    """Accuracy, confusion, under-grade rate, per writer and per form, with the misses listed."""
+    gold = [item["severity"] for item in incidents]
+    report = {**_summary(gold, list(predicted)), "confusion": severity_confusion(gold, predicted)}
+    for key in ("writer", "form"):
+        groups = defaultdict(list)
+        for item, p in zip(incidents, predicted):
+            if item.get(key):
+                groups[item[key]].append((item["severity"], p))
+        if groups:
+            report[f"per_{key}"] = {k: _summary([g for g, _ in v], [p for _, p in v]) for k, v in sorted(groups.items())}
+    report["misses"] = [{"id": item.get("id"), "gold": item["severity"], "got": p}
+                        for item, p in zip(incidents, predicted) if p != item["severity"]]
+    return report
+
+
+def grade_incidents(incidents: Sequence[dict], grader=None) -> list[str]:
+    """Grades with the gold crisis type: the rule when grader is None, else a LearnedGrader."""
+    from playbooks.grader import _assess
+
+    out = []
+    for item in incidents:
+        assessment, signals = _assess(item)
+        level = assessment.level if grader is None else grader.assess_level(assessment, signals)[0]
+        out.append(GRADES[level])
+    return out
+
+
+def leave_one_writer_out(incidents: Sequence[dict], policies: Sequence[str] = ("rule", "learned", "max"),
+                         c: float = 0.5) -> dict:
+    """For each writer: fit on the other writers, grade that writer's incidents; per policy, the
+    per-writer figures, their mean and worst, and the pooled under-grade rate."""
+    from playbooks.grader import LearnedGrader
+
+    writers = sorted({item["writer"] for item in incidents})
+    result = {}
+    for policy in policies:
+        per_writer, pooled_gold, pooled_pred = {}, [], []
+        for writer in writers:
+            test = [i for i in incidents if i["writer"] == writer]
+            train = [i for i in incidents if i["writer"] != writer]
+            grader = None if policy == "rule" else LearnedGrader.fit(train, policy=policy, c=c)
+            predicted = grade_incidents(test, grader)
+            gold = [i["severity"] for i in test]
+            per_writer[writer] = _summary(gold, predicted)
+            pooled_gold += gold
+            pooled_pred += predicted
+        accuracies = [v["accuracy"] for v in per_writer.values()]
+        result[policy] = {"per_writer": per_writer, "mean_accuracy": round(sum(accuracies) / len(accuracies), 4),
+                          "worst_accuracy": min(accuracies), **{f"pooled_{k}": v for k, v in _summary(pooled_gold, pooled_pred).items()},
+                          "confusion": severity_confusion(pooled_gold, pooled_pred)}
+    return result
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
+    """Cohen's kappa between two graders over the same incidents."""
+    n = len(a)
+    if n == 0:
+        return float("nan")
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
 def evaluate(incidents: list[dict], recommend: Callable[[Incident], Recommendation], k: int = 5) -> dict:
     crisis_hits = severity_hits = 0
     precisions, confusion, misses = [], Counter(), []
+    gold_sev, got_sev = [], []
     for item in incidents:
         plan = recommend(Incident(text=item["text"]))
         crisis_hits += plan.crisis_type == item["crisis_type"]
         severity_hits += plan.severity == item["severity"]
         confusion[(item["severity"], plan.severity)] += 1
+        gold_sev.append(item["severity"])
+        got_sev.append(plan.severity)
         if plan.similar_cases:
             top = plan.similar_cases[:k]
             precisions.append(sum(c.crisis_type == item["crisis_type"] for c in top) / len(top))
@@ -31,5 +143,7 @@ def evaluate(incidents: list[dict], recommend: Callable[[Incident], Recommendati
                            "got": [plan.crisis_type, plan.severity]})
     n = len(incidents)
     return {"incidents": n, "crisis_type_accuracy": crisis_hits / n, "severity_accuracy": severity_hits / n,
+            "severity_under_grade_rate": under_grade_rate(gold_sev, got_sev),
             f"precision_at_{k}": sum(precisions) / len(precisions) if precisions else None,
-            "severity_confusion": {f"{g}->{p}": c for (g, p), c in sorted(confusion.items())}, "misses": misses}
+            "severity_confusion": {f"{g}->{p}": c for (g, p), c in sorted(confusion.items())},
+            "severity_confusion_matrix": severity_confusion(gold_sev, got_sev), "misses": misses}

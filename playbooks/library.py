@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from playbooks.schema import Playbook
+from yuqing.errors import UserError
 from yuqing.labels import CRISIS_TYPES
 from yuqing.schemas import Case
 
@@ -19,7 +20,7 @@ CASES_DIR = HERE / "cases"
 INCIDENTS_DEV = LIBRARY_DIR / "incidents_dev.jsonl"
 
 
-class LibraryError(ValueError):
+class LibraryError(UserError, ValueError):
     pass
 
 
@@ -56,7 +57,8 @@ def load_playbooks(folder: Path = LIBRARY_DIR) -> dict[str, Playbook]:
 
 
 def load_cases(folder: Path = CASES_DIR) -> list[Case]:
-    cases, seen = [], {}
+    cases: list[Case] = []
+    seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
         data = _read_yaml(path)
         if not isinstance(data, list):

@@ -3,11 +3,12 @@ most similar historical cases with what worked and what failed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+import math
 from datetime import datetime, timedelta
-from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from playbooks.library import default_playbooks
 from playbooks.schema import LinkedAction, Playbook
@@ -23,12 +24,51 @@ CaseFinder = Callable[[str, "list[float] | None", list[str], int], list[dict]]
 CLOSE_RUNNER_UP = 0.15  # runner-up within this probability of the winner is reported as an alternative
 
 
+MAX_INCIDENT_CHARS = 5000  # the same limit as a classified text
+MAX_INCIDENT_MENTIONS = 1000
+MAX_METRIC = 10**12  # any count or amount above this is an input error, not an incident
+
+
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    """Dates within 2000…2100; a naive one is taken in YUQING_TIMEZONE (Asia/Shanghai), explicitly."""
+    if value is None:
+        return None
+    if not 2000 <= value.year <= 2100:
+        raise ValueError(f"{field} must be between 2000-01-01 and 2100-12-31 (got {value.isoformat()})")
+    if value.tzinfo is None or value.utcoffset() is None:
+        from yuqing.config import get_settings
+
+        value = value.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return value
+
+
 class Incident(BaseModel):
-    text: str = Field(min_length=4)
-    detected_at: datetime | None = None  # default: now, in the configured time zone
-    organisation: str | None = None
-    mentions: list[Mention] = Field(default_factory=list)
+    model_config = ConfigDict(str_strip_whitespace=True)  # a whitespace-only text is refused, not planned for
+
+    text: str = Field(min_length=4, max_length=MAX_INCIDENT_CHARS)
+    detected_at: datetime | None = None  # default: now; naive: in the configured time zone
+    organisation: str | None = Field(default=None, max_length=200)
+    mentions: list[Mention] = Field(default_factory=list, max_length=MAX_INCIDENT_MENTIONS)
     metrics: IncidentMetrics | None = None
+
+    @field_validator("detected_at")
+    @classmethod
+    def _detected_at(cls, value: datetime | None) -> datetime | None:
+        return _aware(value, "detected_at")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "Incident":
+        for i, mention in enumerate(self.mentions):
+            if len(mention.text) > MAX_INCIDENT_CHARS:
+                raise ValueError(f"mentions.{i}.text: at most {MAX_INCIDENT_CHARS} characters (got {len(mention.text)})")
+            mention.published_at = _aware(mention.published_at, f"mentions.{i}.published_at")
+            for name in ("author_followers", "reposts", "comments", "likes", "views"):
+                if (getattr(mention, name) or 0) > MAX_METRIC:
+                    raise ValueError(f"mentions.{i}.{name}: at most {MAX_METRIC:.0e}")
+        for name, value in (self.metrics.model_dump() if self.metrics else {}).items():
+            if value is not None and not (math.isfinite(value) and value <= MAX_METRIC):
+                raise ValueError(f"metrics.{name}: a finite number at most {MAX_METRIC:.0e}")
+        return self
 
 
 class ScheduledStep(BaseModel):
@@ -150,8 +190,19 @@ def recommend(incident: Incident, predictor: Predictor, find_cases: CaseFinder |
 
 
 def _best_crisis_runner_up(scores: dict[str, float], winner: str) -> tuple[str, float]:
-    ranked = sorted(((l, s) for l, s in scores.items() if l not in (winner, "none")), key=lambda kv: kv[1], reverse=True)
+    ranked = sorted(((label, s) for label, s in scores.items() if label not in (winner, "none")), key=lambda kv: kv[1], reverse=True)
     return ranked[0]
+
+
+def output_line(record: dict, plan: Recommendation) -> dict:
+    """One line of `yuqing recommend --input` output: the input keys (labels the input already
+    carried kept as given_<key>) plus the plan's labels, dated steps and similar cases."""
+    line = {(f"given_{k}" if k in ("crisis_type", "severity") else k): v for k, v in record.items()}
+    line.update({"crisis_type": plan.crisis_type, "severity": plan.severity, "playbook": plan.playbook,
+                 "steps": [s.model_dump(mode="json") for s in plan.steps],
+                 "similar_cases": [{"id": c.id, "crisis_type": c.crisis_type, "score": c.score} for c in plan.similar_cases],
+                 "recommendation": plan.model_dump(mode="json", exclude={"steps", "similar_cases"})})
+    return line
 
 
 def render_text(r: Recommendation) -> str:

@@ -33,7 +33,7 @@ class Step(Strict):
     linked_systems: list[LinkedAction] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _known_placeholders(self) -> "Step":
+    def _known_placeholders(self) -> Step:
         import string
 
         if self.template:
@@ -49,7 +49,7 @@ class Tier(Strict):
     steps: list[Step] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _sorted_by_deadline(self) -> "Tier":
+    def _sorted_by_deadline(self) -> Tier:
         deadlines = [s.deadline_hours for s in self.steps]
         if deadlines != sorted(deadlines):
             raise ValueError(f"steps must be sorted by deadline_hours (got {deadlines})")
@@ -69,7 +69,7 @@ class Playbook(Strict):
     tiers: dict[Literal["minor", "general", "major"], Tier]
 
     @model_validator(mode="after")
-    def _all_tiers(self) -> "Playbook":
+    def _all_tiers(self) -> Playbook:
         missing = {"minor", "general", "major"} - set(self.tiers)
         if missing:
             raise ValueError(f"tiers missing: {', '.join(sorted(missing))}")

@@ -1,29 +1,143 @@
-"""Severity signals read from an incident description: reach, media authority, harm, regulator
-or police involvement, spread and silence — with Chinese numerals and units (万, 亿) understood."""
+"""Severity signals read from an incident description, grouped into the signal families of
+`playbooks/SEVERITY.md` §4 (A reach & media, C regulator attention, I formal orders, D harm,
+E vulnerable people & sensitive data, F money & market, G collective action, H operational scale,
+J loss of control).
+
+Every signal is named ONCE, in `SIGNALS` below (name, family, Chinese label, kind). The
+`TextSignals` model, the reason strings and the validation of `severity.yaml` are all derived
+from that registry. Numbers are read with Chinese numerals, units (万, 亿) and loose magnitudes
+(数十, 上百, 多名, 大量); a negation (没上热搜, 尚无央媒) or a hypothetical (逾期…将移送公安) in the
+same clause before a fact cancels it; for rumors, the quoted rumor content is not read as fact."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
+
+# ---- the registry: every signal named once ----------------------------------------------------
+
+FAMILIES: dict[str, tuple[str, str]] = {  # code -> (Chinese name, role)
+    "A": ("传播与媒体", "attention"),
+    "C": ("监管关注", "attention"),
+    "I": ("违法性与正式处置", "formal"),
+    "D": ("人身与健康", "harm"),
+    "E": ("弱势群体与敏感信息", "harm"),
+    "F": ("财产与市场", "harm"),
+    "G": ("集体行动", "harm"),
+    "H": ("运营规模与涉及人数", "harm"),
+    "J": ("失控风险", "escalation"),
+}
+HARM_FAMILIES = frozenset(code for code, (_, role) in FAMILIES.items() if role == "harm")
+ATTENTION_FAMILIES = frozenset(code for code, (_, role) in FAMILIES.items() if role == "attention")
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    family: str
+    label: str  # Chinese, used in every reason
+    kind: Literal["count", "flag"]  # count: a number compared with thresholds; flag: present or not
+
+
+SIGNALS: dict[str, Signal] = {s.name: s for s in [
+    # A reach & media
+    Signal("reposts", "A", "转发量", "count"),
+    Signal("views", "A", "阅读/播放量", "count"),
+    Signal("mentions", "A", "相关信息量", "count"),
+    Signal("mentions_per_hour", "A", "近1小时信息量", "count"),
+    Signal("platforms", "A", "扩散平台数", "count"),
+    Signal("multi_platform", "A", "多平台/全网扩散", "flag"),
+    Signal("multi_region", "A", "多地/跨省扩散", "flag"),
+    Signal("hot_search", "A", "登上本地/行业热搜", "flag"),
+    Signal("national_hot_search", "A", "全国热搜前列/全网刷屏", "flag"),
+    Signal("local_media", "A", "地方/省级/行业/财经媒体报道", "flag"),
+    Signal("central_media", "A", "央媒或全国性头部媒体报道", "flag"),
+    # C regulator attention
+    Signal("regulator_attention", "C", "监管或警方关注（约谈、问询、检查、介入、责令整改）", "flag"),
+    Signal("fine_yuan", "C", "罚款金额(元)", "count"),
+    # I formal orders
+    Signal("regulator_formal", "I", "立案、刑拘、责令停产、挂牌督办、吊销、暂停业务等正式处置", "flag"),
+    # D harm to people
+    Signal("deaths", "D", "死亡人数", "count"),
+    Signal("injured", "D", "受伤/就医/中毒人数", "count"),
+    Signal("harm_reported", "D", "有人受伤或就医", "flag"),
+    Signal("harm_severe", "D", "危重、不可逆伤害或群体性中毒", "flag"),
+    Signal("vulnerable_harmed", "D", "弱势群体健康受损（2人以上或住院），加重", "flag"),
+    # E vulnerable people & sensitive data
+    Signal("vulnerable_targeted", "E", "弱势群体受侵害", "flag"),
+    Signal("sensitive_data", "E", "敏感个人信息（身份证/银行卡、病历、儿童信息、精确住址）", "flag"),
+    # F money & market
+    Signal("amount_yuan", "F", "涉及金额(元)", "count"),
+    Signal("stock_drop_pct", "F", "股价跌幅(%)", "count"),
+    Signal("rating_downgrade", "F", "评级下调", "flag"),
+    Signal("rating_watch", "F", "评级展望负面/列入观察", "flag"),
+    Signal("bond_default", "F", "债券实质违约/展期失败", "flag"),
+    Signal("grace_period", "F", "未按期付息/进入宽限期", "flag"),
+    Signal("class_action", "F", "投资者集体诉讼", "flag"),
+    Signal("investor_claims", "F", "律所征集投资者索赔", "flag"),
+    Signal("money_loss", "F", "资金被盗刷/无法提现/兑付困难", "flag"),
+    Signal("consumer_backlash", "F", "退订/退货潮、渠道下架", "flag"),
+    # G collective action
+    Signal("crowd_size", "G", "聚集/停工/维权人数", "count"),
+    Signal("complaints", "G", "投诉条数", "count"),
+    Signal("collective_action", "G", "聚集、停工、联名或集体投诉", "flag"),
+    Signal("collective_major", "G", "挤兑、多网点排队、跨地区罢工或围堵冲突", "flag"),
+    # H operational scale
+    Signal("affected_people", "H", "涉及/受影响人数", "count"),
+    Signal("flights_cancelled", "H", "取消航班数", "count"),
+    Signal("parcels_stranded", "H", "滞留件数", "count"),
+    Signal("outage_hours", "H", "服务中断时长(小时)", "count"),
+    Signal("outlets_affected", "H", "受影响门店/学校/医院/网点数", "count"),
+    Signal("partial_outage", "H", "局部停运或核心业务中断", "flag"),
+    Signal("total_outage", "H", "全网瘫痪、全线停运或民生服务中断", "flag"),
+    # J loss of control (escalations only)
+    Signal("unanswered_hours", "J", "未回应时长(小时)", "count"),
+    Signal("still_on_sale", "J", "问题产品仍在售/未下架", "flag"),
+    Signal("negative_share_pct", "J", "负面占比(%)", "count"),
+    Signal("spike_ratio", "J", "信息量为基线的倍数", "count"),
+]}
+LEVEL_NAMES = ("轻微", "一般", "重大")
+
+# TextSignals is derived from the registry: a float (or None) per count, a bool per flag.
+TextSignals = create_model(
+    "TextSignals",
+    __doc__="What an incident description says, one field per registered signal; `evidence` keeps the words read.",
+    **{s.name: ((float | None), None) if s.kind == "count" else (bool, False) for s in SIGNALS.values()},
+    platform_names=(list[str], Field(default_factory=list)),
+    evidence=(dict[str, str], Field(default_factory=dict)),
+)
+
+
+def present(signals: BaseModel) -> dict[str, float | bool]:
+    """The signals a description carries (counts with a value, flags that are set)."""
+    return {name: getattr(signals, name) for name in SIGNALS if getattr(signals, name) not in (None, False)}
+_TRAD = ("個話經嘅幾約戶會暫門報兩萬傳係機點員場網開轉後紅電發現買賣價過資內進週實華廠書醫應數監統論計調響組對訊銀覆貼維圖罰聞線詢閱讀區飲問錢將規氣連單訴結藥號團隊處議為佈財帳樓驗貨關來見裝熱溫記別營據遊預顯紀錄誤該當儲復認專稱陣觀師費總條導帶遞額鮮顧謝紙闆滅換債構幣頁療聯風測這興勞匯劑執舊險確鐵釋產兌寶鎖無談煙鉛與廳鬧補損識筆穩國擴護洩運飯從優罵領審樂裡豐鄰塊擊慶請態訓辭盡違歷準膚腫騙瀾簽眾歲銷層倉縣綫築傾細嘔瘋驚務賬禮罷館衛衞設錯訂綠獲髮噁還學隱濫購續給絡責試賠斷適嶸鍰婦兒兇掛練讚夠輩絕幫顆觸傷難聲廚爐級權題診樣講滿舖壓億縮漲證協質檢業許緊時間長東車鄉鎮齡養虧評訟償辦擠衝滯輸癱瘓視頻瀏覽載體歿燒燙瀉頭暈壞尋偵廣臺灣劃鄧藝創邊們麼嗎裏極變況則並於紛項節爭戰鬥寫聽說謂讓鏈誰選鍵蓋簡隨遠錶針鐘貓雙僅餘歐徵啟靈負檔階釐雞魚藍蘭盤齊驅禍災溝濕濾潔淨穢麵飄乾製擬滙鑑鑒灑緒勢厲歸類貸賃賴頓稅貝貪賄賂殺屬黨競標畢龍龐懷擔憂慮懲戲擾")
+_SIMP = ("个话经的几约户会暂门报两万传系机点员场网开转后红电发现买卖价过资内进周实华厂书医应数监统论计调响组对讯银复贴维图罚闻线询阅读区饮问钱将规气连单诉结药号团队处议为布财账楼验货关来见装热温记别营据游预显纪录误该当储复认专称阵观师费总条导带递额鲜顾谢纸板灭换债构币页疗联风测这兴劳汇剂执旧险确铁释产兑宝锁无谈烟铅与厅闹补损识笔稳国扩护泄运饭从优骂领审乐里丰邻块击庆请态训辞尽违历准肤肿骗澜签众岁销层仓县线筑倾细呕疯惊务账礼罢馆卫卫设错订绿获发恶还学隐滥购续给络责试赔断适嵘锾妇儿凶挂练赞够辈绝帮颗触伤难声厨炉级权题诊样讲满铺压亿缩涨证协质检业许紧时间长东车乡镇龄养亏评讼偿办挤冲滞输瘫痪视频浏览载体殁烧烫泻头晕坏寻侦广台湾划邓艺创边们么吗里极变况则并于纷项节争战斗写听说谓让链谁选键盖简随远表针钟猫双仅余欧征启灵负档阶厘鸡鱼蓝兰盘齐驱祸灾沟湿滤洁净秽面飘干制拟汇鉴鉴洒绪势厉归类贷赁赖顿税贝贪贿赂杀属党竞标毕龙庞怀担忧虑惩戏扰")
+_TO_SIMPLIFIED = str.maketrans(_TRAD, _SIMP)
+
+# ---- numbers ------------------------------------------------------------------------------------
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
-# Vague quantities people write instead of a number.
-_VAGUE = {"数十": 30, "几十": 30, "数百": 300, "几百": 300, "上百": 100, "数千": 3000, "几千": 3000, "上千": 1000,
-          "数万": 30_000, "几万": 30_000, "上万": 10_000, "近万": 9_000, "过万": 10_000, "数十万": 300_000,
-          "几十万": 300_000, "上百万": 1_000_000, "数百万": 3_000_000, "上千万": 10_000_000, "数千万": 30_000_000,
-          "上亿": 100_000_000, "过亿": 100_000_000, "数亿": 300_000_000}
-
-NUMBER = (r"(?:数十万|几十万|上百万|数百万|上千万|数千万|数十|几十|数百|几百|上百|数千|几千|上千|数万|几万|上万|近万|过万|上亿|过亿|数亿"
-          r"|[0-9][0-9,，]*(?:\.[0-9]+)?\s*(?:余|多)?\s*[十百千万亿]*(?:余|多)?"
-          r"|[零〇一二两俩三四五六七八九十百千万亿]+(?:余|多)?[十百千万亿]*)")
-_APPROX = r"(?P<approx>(?:约|近|超过|超|逾|达到|达|已达|已超|已经|已|突破|累计|共|上|将近|至少|合计|不足|不到|少于|低于|未满|未超过)*)\s*"
+# Loose magnitudes (SEVERITY.md §5), longest first so 数十万 wins over 数十.
+_VAGUE = {"数十万": 300_000, "几十万": 300_000, "上百万": 1_000_000, "数百万": 3_000_000, "上千万": 10_000_000,
+          "数千万": 30_000_000, "上亿": 100_000_000, "过亿": 100_000_000, "数亿": 300_000_000,
+          "数十": 30, "几十": 30, "数百": 300, "几百": 300, "上百": 100, "百余": 100, "数千": 3000, "几千": 3000,
+          "上千": 1000, "千余": 1000, "数万": 30_000, "几万": 30_000, "上万": 10_000, "万余": 10_000, "近万": 9_000,
+          "过万": 10_000, "近百": 90, "十余": 10, "十多": 10, "十几": 10, "一二十": 15, "二三十": 25, "三四十": 35,
+          "多名": 3, "数名": 3, "几名": 3, "多位": 3, "数位": 3, "几位": 3, "多人": 3, "数人": 3, "几个": 3,
+          "大批": 1000, "大量": 1000}
+_VAGUE_RE = "|".join(sorted(map(re.escape, _VAGUE), key=len, reverse=True))
+NUMBER = (rf"(?:(?:{_VAGUE_RE})(?![0-9零一二两三四五六七八九])"
+          r"|[0-9][0-9,]*(?:\.[0-9]+)?\s*(?:余|多|来)?\s*[十百千万亿]*(?:余|多|来)?"
+          r"|[零〇一二两俩三四五六七八九十百千万亿]+(?:余|多|来|几)?[十百千万亿]*)")
+_APPROX = r"(?P<approx>(?:约|近|超过|超|逾|达到|达|已达|已超|已经|已|突破|累计|共|合计|将近|至少|大约|不足|不到|少于|低于|未满|未超过|仅|只有|才|最高)*)\s*"
 _BELOW = ("不足", "不到", "少于", "低于", "未满", "未超过")
-# A negation shortly before a term cancels it: 尚无央媒报道, 未见转发扩散和主流媒体报道.
-_NEGATION = re.compile(r"(?:(?:尚无|暂无|并无|没有|尚未|暂未|并未|未见|未有|未造成|未被|无人|不是)[^，。；,;！？]{0,8}|[无未没])$")
-_LOCAL = re.compile(r"(?:本地|同城|地方|省内|市内|当地|区域)[^，。；,;]{0,2}$")
 
 
 def _chinese_integer(text: str) -> float:
@@ -43,13 +157,16 @@ def _chinese_integer(text: str) -> float:
 
 
 def parse_number(token: str) -> float | None:
-    """A number as written in Chinese text: 3.2万, 1.5亿, 两千余, 800万, 1,200, 十余, 上千."""
+    """A number as written in Chinese text: 3.2万, 1.5亿, 两千余, 800万, 1,200, 十余, 上千, 数十, 多名."""
     token = token.strip().replace(",", "").replace("，", "").replace(" ", "")
     if not token:
         return None
     if token in _VAGUE:
         return float(_VAGUE[token])
-    token = token.replace("余", "").replace("多", "")
+    for vague, value in _VAGUE.items():  # 数十万 handled above; 上千万 etc. too
+        if token.startswith(vague) and token[len(vague):] in ("名", "位", "人", "个"):
+            return float(value)
+    token = re.sub("[余多来几]", "", token)
     match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([十百千万亿]*)", token)
     if match:
         value = float(match.group(1))
@@ -61,104 +178,317 @@ def parse_number(token: str) -> float | None:
     return None
 
 
-def _largest(patterns: list[str], text: str) -> float | None:
-    """The largest number any pattern finds; "不足1000" counts as just under 1000."""
-    values = []
-    for pattern in patterns:
-        for match in re.finditer(pattern, text):
-            value = parse_number(match.group("n"))
-            if value is None:
-                continue
-            approx = match.groupdict().get("approx") or ""
-            values.append(value * 0.99 if any(b in approx for b in _BELOW) else value)
-    return max(values) if values else None
+# ---- negation, hypotheticals, rumor content -----------------------------------------------------
+
+_CLAUSE_END = re.compile(r"[，。；！？,;!?\n：:]")
+# A negation before a fact in the same clause cancels it (尚无央媒报道, 没上热搜, 没有抖音、微博搬运, 冇人受伤).
+_NEGATION = re.compile(
+    r"(?:没有|没|冇|唔|未(?!成年|按|能|及时|经|获|足额|如期|兑付|付|支付|结清|到账|披露|公开|缴|发放|回应|回复|说明|表态|作|作出)"
+    r"|(?<![法口])无(?!法|锡|证|故|序|良|照|资质|人机)|尚无|暂无|并无|不是|并非|(?<!是)非(?!法|常|正常)|否认|排除|谈不上|不存在|不涉及|不属于|不会)")
+# A condition or a possibility is not a fact (逾期未改正的将移送公安, 可能导致, 如出现立案即重评, 担心被).
+_HYPOTHETICAL = re.compile(
+    r"(?:如果|如若|假如|倘若|万一|一旦|如未|如不|如出现|如有|若|逾期|否则|或将|或面临|将面临|可能|恐将|恐怕|担心|担忧|害怕|是否|会不会|"
+    r"防止|避免|以免|不排除|拟|警惕|谨防|预计|以防|若再|建议|如发现|要求.{0,8}(?:否则|逾期)|(?<![即已])将(?:依法|会|被|予以)?$)")
+_CONDITION = re.compile(r"(?:如果|如若|假如|倘若|一旦|逾期|如未|如不|如发现|若|否则)[^。；]*[的，]$")
+_RUMOR_MARKERS = re.compile(r"(?:造谣|说|网传|谣传|传言|传闻|谣言|声称|号称|所谓|编造|虚假|不实|捏造|散布|称)")
+_QUOTED = re.compile(r"“[^”]{0,80}”|「[^」]{0,80}」|\"[^\"]{0,80}\"|『[^』]{0,80}』")
+
+
+def _clause_prefix(text: str, start: int, width: int = 16) -> str:
+    """What the current clause says before position `start` (at most `width` characters)."""
+    cut = max((m.end() for m in _CLAUSE_END.finditer(text, max(0, start - 60), start)), default=max(0, start - 60))
+    return text[max(cut, start - width):start]
+
+
+def _denied(text: str, start: int, rumor: bool = False) -> bool:
+    prefix = _clause_prefix(text, start)
+    sentence_start = max((m.end() for m in re.finditer(r"[。；！？\n]", text[:start])), default=0)
+    clause_start = start - len(prefix)
+    if re.match(r"(?:则|就|将|会|再)", text[clause_start:start]) and _CONDITION.search(text[sentence_start:clause_start]):
+        return True
+    return bool(_NEGATION.search(prefix) or _HYPOTHETICAL.search(prefix) or (rumor and _RUMOR_MARKERS.search(prefix)))
+
+
+def _hits(pattern: str | re.Pattern, text: str, rumor: bool = False):
+    """Matches of a pattern that are stated as fact (not negated, not hypothetical)."""
+    for match in re.finditer(pattern, text):
+        if not _denied(text, match.start(), rumor):
+            yield match
 
 
 def mentioned(pattern: str, text: str, unless_before: re.Pattern | None = None) -> bool:
-    """True when the pattern occurs without a negation just before it (尚无央媒报道 is not central media)."""
-    for match in re.finditer(pattern, text):
-        before = text[max(0, match.start() - 12):match.start()]
-        if _NEGATION.search(before) or (unless_before and unless_before.search(before)):
+    """True when the pattern occurs as a fact (尚无央媒报道 is not central media)."""
+    for match in _hits(pattern, text):
+        if unless_before and unless_before.search(text[max(0, match.start() - 12):match.start()]):
             continue
         return True
     return False
 
 
+def _largest(patterns: list[str], text: str, rumor: bool = False) -> tuple[float, str] | None:
+    """The largest number any pattern finds (as fact), with the words it came from; "不足1000" is just under."""
+    best = None
+    for pattern in patterns:
+        for match in _hits(pattern, text, rumor):
+            value = parse_number(match.group("n"))
+            if value is None:
+                continue
+            approx = match.groupdict().get("approx") or ""
+            if any(b in approx for b in _BELOW):
+                value *= 0.99
+            if best is None or value > best[0]:
+                best = (value, match.group(0))
+    return best
+
+
+# ---- lexicons and patterns ----------------------------------------------------------------------
+
 N = f"(?P<n>{NUMBER})"
-REPOSTS = [rf"(?:转发|转载|分享)(?:量|数|次数)?{_APPROX}{N}", rf"{N}\s*(?:次|条)?(?:转发|转载)"]
-VIEWS = [rf"(?:阅读量|阅读|播放量|播放|浏览量|浏览|曝光量|曝光|观看|围观|话题量|热度)(?:已|次数)?{_APPROX}{N}",
-         rf"{N}\s*(?:次|人次)?(?:阅读|播放|浏览|观看|围观)"]
-DEATHS = [rf"{N}\s*(?:人|名)(?:不幸)?(?:死亡|遇难|身亡|罹难|丧生)", rf"(?:死亡|遇难|身亡|罹难)\s*{N}\s*(?:人|名)", rf"致\s*{N}\s*(?:人)?(?:死|亡)"]
-DEATH_WORDS = r"(?:死亡|遇难|身亡|罹难|丧生|殉职|不治)"
-INJURED = [rf"{N}\s*(?:人|名|位)[^，。；、,0-9一二两三四五六七八九十百千万]{{0,8}}?(?:受伤|轻伤|重伤|烧伤|烫伤|中毒|不适|送医|就医|住院|被送往医院|呛咳|胸闷|腹泻|呕吐|过敏|感染)",
-           rf"(?:受伤|伤者|中毒|送医|住院|就医|出现不适)(?:人数)?{_APPROX}{N}\s*(?:人|名)"]
-AFFECTED = [rf"(?:涉及|影响|波及|涉事|受影响|牵涉|覆盖|泄露)(?:的)?(?:用户|客户|人数|员工|业主|投资者|储户|消费者|乘客|家庭|居民|学员|会员|骑手|工人)?{_APPROX}{N}\s*(?:名|位|人|户|个|条|家|余人|多人)",
-            rf"{N}\s*(?:名|位|户|个|条)?(?:用户|客户|员工|业主|投资者|储户|消费者|乘客|家长|居民|学员|会员|骑手|工人|农民工|出借人|购房者|车主|村民|借款人)",
-            rf"{N}\s*(?:条|份)(?:个人信息|用户信息|客户信息|数据|记录|公民信息)"]
-AMOUNT = [rf"{_APPROX}{N}\s*(?:元|块钱)"]
-UNANSWERED = [rf"(?:已|已经)?(?:超过|近|逾)?{N}\s*(?:个)?(?:小时|钟头)(?:仍|依然|依旧|都|还)?(?:未|没有|没|无)(?:回应|回复|表态|发声|处理|说明|声明)",
-              rf"(?:未|没有|没|无)(?:回应|回复|表态|发声)(?:已|已经)?(?:超过|近|逾)?{N}\s*(?:个)?小时"]
-UNANSWERED_DAYS = [rf"{N}\s*(?:天|日)(?:仍|依然|依旧|都|还)?(?:未|没有|没|无)(?:回应|回复|表态|发声|处理|说明)",
-                   rf"(?:未|没有|没)(?:回应|回复|表态)(?:已|已经)?(?:超过|近|逾)?{N}\s*(?:天|日)"]
+_PEOPLE = (r"(?:用户|客户|员工|业主|投资者|储户|消费者|乘客|旅客|家庭|居民|学员|会员|骑手|工人|农民工|出借人|购房者|车主|村民|"
+           r"借款人|商户|球迷|住户|考生|家长|游客|应聘者|租客|司机|患者|学生|市民|网友|粉丝|持有人|股民|散户|老人|儿童|孩子|客人|顾客|病患|存户|球员|员工|师生)")
+_PERSON_CL = r"(?:名|位|个|人|户|例)"
+VULNERABLE = (r"(?:儿童|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
+              r"长者|长辈|高龄|失能|孕妇|孕期|怀孕|产妇|孕产妇|月子|哺乳期|患者|病人|透析|糖尿病|残障|残疾|盲人|养老院|敬老院|留守)")
+HARM_WORDS = (r"(?:(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
+              r"送往医院|送到医院|送进医院|看医生|睇医生|睇皮肤科|抢救|呕吐|腹泻|过敏|红肿|感染|晕厥|昏迷|头晕|胸闷|心悸|发热|"
+              r"血铅超标|不适|(?:叫了?|拨打|打了?)120|120(?:急救|救护车))")
+HOSPITAL = r"(?:住院|留院|入院|ICU|重症|抢救|危重|病危)"
+REPOSTS = [rf"(?:转发|转载|转帖|分享|share|repost)(?:咗|了)?(?:量|数|次数)?(?:合计|累计|最高|总计)?{_APPROX}{N}",
+           rf"{N}\s*(?:次|条|个)?(?:转发|转载|share)", rf"转了{_APPROX}{N}\s*次"]
+VIEWS = [rf"(?:阅读量|阅读|播放量|播放|浏览量|浏览|曝光量|曝光|观看|围观|话题量|热度|views?)(?:已|次数|合计|累计)?{_APPROX}{N}",
+         rf"{N}\s*(?:次|人次)?(?:阅读|播放|浏览|观看|围观|views)"]
+MENTIONS = [rf"(?:相关信息|相关帖文|相关内容|相关微博|相关视频|相关讨论|信息量|声量|帖文|讨论量)(?:量|数)?(?:合计|累计|共|新增|已)?{_APPROX}{N}\s*(?:条|篇|个)",
+            rf"{N}\s*(?:条|篇)(?:相关)?(?:帖文|信息|帖子|微博|视频|笔记|讨论)"]
+COMPLAINTS = [rf"(?:投诉|差评|举报|求助)(?:量|数|件)?(?:新增|累计|合计|共|已)?{_APPROX}{N}\s*(?:条|起|件|宗|单|个)?",
+              rf"{N}\s*(?:条|起|件|宗|单)(?:相关)?(?:投诉|差评|举报|求助)", rf"新增{_APPROX}{N}\s*(?:条|起|件)[^，。；]{{0,24}}(?:投诉|差评)"]
+PLATFORMS = ("微博", "抖音", "快手", "小红书", "知乎", "B站", "哔哩哔哩", "公众号", "头条", "贴吧", "黑猫投诉", "视频号", "豆瓣",
+             "虎扑", "股吧", "雪球", "脉脉", "懂车帝", "车质网", "Dcard", "PTT", "连登", "Threads", "Instagram", "Facebook",
+             "YouTube", "IG", "WhatsApp群", "Weibo", "TikTok", "大众点评", "点评网", "百度", "论坛", "X平台")
+MULTI_PLATFORM = r"(?:多平台|多个平台|各大平台|跨平台|多个社交平台|全网(?!瘫痪|崩|宕|停)|多个网络平台)"
+MULTI_REGION = r"(?:多个省份|多省|跨省|跨地区|全国各地|全国多地|全国范围|多地|多个城市|多座城市|[0-9两三四五六七八九十]+个(?:城市|省|地市)|十余个(?:城市|省))"
+HOT = r"(?:热搜|热榜|热门话题|同城榜|热点榜|trending)"
+NATIONAL_HOT = (r"(?:热搜(?:榜)?(?:第[一二三四五六七八九十1-9](?![0-9])|榜首|前[三五十]|TOP\s*\d+)|全国热搜|热搜第一|全网热议|全网刷屏|刷屏全网|"
+                r"微博热搜第[一二三1-3])")
+_LOCAL = re.compile(r"(?:本地|同城|地方|省内|市内|当地|区域|城市)[^，。；,;]{0,3}$")
+CENTRAL_MEDIA = (r"(?:央视|中央电视台|CCTV(?:\s*-?\s*\d|\s*(?:新闻|财经|报道|记者|焦点))|人民日报|新华社|新华网|人民网|央广|中央广播|光明日报|"
+                 r"经济日报|中国新闻网|中新社|央媒|中央媒体|焦点访谈|新闻联播|每周质量报告|3·15晚会|315晚会|中国青年报|法治日报|工人日报)")
+LOCAL_MEDIA = (r"(?:省级媒体|省台|省电视台|卫视|都市报|晚报|日报|商报|时报|法治报|周刊|(?<!自)媒体(?:报道|跟进|曝光|转载|发文|评论|采访|关注)|"
+               r"多家媒体|(?:地方|本地|当地|市级|省内|行业|财经|科技|汽车|数码|体育|海外|主流|官方)媒体|电视台|广播电台|新闻台|新闻号|"
+               r"新闻客户端|民生栏目|记者|本报讯|跟进报道|报道了|已报道|发文梳理|专题报道)")
+AGENCY = (r"(?:(?:本|我|该|省|市|区|县|分)(?:局|厅|署|委)|管理局|监督管理|公署|专员|食安|食环|监管局|监管部门|市场监管|监管|银保监|金融监管|证监|网信办|网信部门|网信|生态环境|环保局|环保部门|环保所|人社|劳动监察|"
+          r"卫健委|卫生健康委|卫生监督|药监|交通运输|消协|消保委|消委会|消费者协会|应急管理|应急局|住建|警方|公安|派出所|民警|警察|"
+          r"教育局|民政局|纪委|监委|足协|主管部门|政府|街道|文旅|城管|质监|疾控|劳工处|屋宇署|食环署|海关|税务|运管|工信|发改|"
+          r"人民银行|央行|外汇管理|商务局|执法|监察|督察|安监|检察|法院)")
+ATTENTION_ACTION = (r"(?:约谈|问询|询问|关注函|问询函|介入|到场|到现场|现场检查|检查|取样|抽检|抽查|调查|督促|责令|限期整改|整改|通报|点名|"
+                    r"消费提示|消费警示|使用警示|发出警示|提醒|核查|了解情况|来函|约见|叫停|下发|通知|立案)")
+FORMAL_ALONE = (r"(?:立案(?:调查|侦查|审查)?|刑事拘留|刑拘|逮捕|批捕|留置|吊销|挂牌督办|市场禁入|移送公安|移送司法|联合调查组|成立(?:专项|联合)?调查组|"
+                r"中央(?:生态)?(?:环保|环境保护)?督察|查封|取缔|刑事强制措施|被控制|控制了(?:相关|涉事)?(?:责任人|嫌疑人)|国务院)")
+FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质)|recall|停产|停业|暂停(?:营业|业务|经营|销售|[^，。；]{0,8}新增业务|[^，。；]{0,6}业务)|召回|关停|停工整顿|整顿)")
+_ORDER_BEFORE = re.compile(r"(?:责令|勒令|要求|决定|指示|依法|下令|被|监管|政府|部门|局|厅|委)")
+DEATH_WORDS = r"(?:猝死|过劳死|抢救无效|没抢救过来|自杀|轻生|跳楼|死亡|遇难|身亡|罹难|丧生|殉职|不治|没救过来|去世|过世|离世|丧命|遇害)"
+DEATHS = [rf"{N}\s*{_PERSON_CL}?[^，。；、0-9]{{0,6}}?{DEATH_WORDS}", rf"(?:死亡|遇难|身亡|罹难)(?:人数)?{_APPROX}{N}\s*{_PERSON_CL}",
+          rf"致\s*{N}\s*(?:人)?(?:死|亡)"]
+INJURED = [rf"{N}\s*{_PERSON_CL}[^，。；0-9]{{0,12}}?{HARM_WORDS}",
+           rf"{N}\s*(?:名|位|个)?{_PEOPLE}[^，。；0-9]{{0,10}}?{HARM_WORDS}",
+           rf"(?:受伤|伤者|中毒|送医|住院|就医|就诊|不适|伤员)(?:人数|者)?{_APPROX}{N}\s*{_PERSON_CL}"]
+HARM_SEVERE = (r"(?:危重|病危|生命危险|ICU|重症监护|抢救|致残|截肢|失明|血铅超标|铅中毒|群体性中毒|集体中毒|多人中毒|重度烧伤|脑损伤|"
+               r"器官衰竭|终身|不可逆)")
+TARGETING = (r"(?:辱骂|骂|拍打|殴打|掌掴|打人|打骂|扇|踢|调侃|嘲笑|取笑|戏弄|模仿|体罚|虐待|推搡|欺凌|霸凌|猥亵|性侵|嘲讽|羞辱|歧视|辞退|解雇|开除|劝退|降薪|误导|诱导|"
+             r"哄骗|欺骗|诈骗|骗|推销|收割|套路|侵害|滞留|被困|冒用|泄露|停水|停电|延误|无法|针对)")
+SENSITIVE = (r"(?:身份证(?:号|号码)?[^。；]{0,15}(?:银行卡|卡号)|银行卡(?:号)?[^。；]{0,15}身份证|病历|健康记录|体检(?:报告|记录|数据)|"
+             r"就诊记录|病史|诊疗记录|疗程|医疗记录|(?:儿童|学生|孩子|未成年)[^，。；]{0,4}(?:信息|姓名|照片|住址)|精确[^，。；]{0,6}(?:住址|地址)|门牌号|家庭住址|"
+             r"行踪|实时定位|人脸(?:信息|数据)|护照号)")
+LEAK = r"(?:报出|说出|掌握|诈骗|泄露|外泄|出售|兜售|爬取|暴露|拖库|流出|倒卖|打包|网盘|下载|可查|检索|盗取|窃取|被查询|黑产|流传)"
+AMOUNT = [rf"{_APPROX}{N}\s*(?:元|块钱|块|人民币|港元|港币)"]
+FINE = [rf"(?:罚款|罚没|处以|并处|罚金|罚)(?:人民币)?(?:合计|共计|共)?{_APPROX}{N}\s*(?:元|块)",
+        rf"{N}\s*元(?:的)?罚(?:款|单)"]
+STOCK = [r"(?:股价|股票|港股|A股|美股|盘中|收盘|开盘|早盘|午后|市值|股)[^，。；]{0,14}?(?:下跌|跌|跌幅|收跌|大跌|挫|下挫|重挫|跳水|跌超|跌逾)"
+         r"(?:超过|超|逾|近|约|达|了)?\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%",
+         r"(?:收跌|跌超|跌逾|大跌|重挫|下挫|跳水)\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"]
+STOCK_LIMIT = r"(?:跌停|暴跌|闪崩|腰斩|崩盘|股价崩|市值蒸发[^，。；]{0,6}亿)"
+RATING_DOWN = r"(?:(?:下调|调降|降低|下修)[^，。；目标价]{0,10}(?:主体|债项|信用)?(?:评级|信用等级)|评级[^，。；]{0,10}(?:下调|调降|下修|降至|降为)|信用等级(?:被)?下调|降级至)"
+RATING_WATCH = r"(?:展望(?:调整为|调为|调至|下调为|为)?负面|负面展望|列入(?:评级)?(?:负面)?观察|负面观察|观察名单)"
+BOND_DEFAULT = r"(?:实质(?:性)?违约|债(?:券|务)?违约|构成违约|展期失败|无法偿付|未能偿付)"
+GRACE = r"(?:宽限期|未按期(?:付息|兑付|支付|偿付)|未能按期(?:付息|兑付)|延期(?:付息|兑付)|到期未兑付|逾期未兑付|兑付逾期|到期未(?:付|支付)|展期)"
+CLASS_ACTION = r"(?:集体诉讼|共同诉讼|集体起诉|联合起诉|代表人诉讼|集团诉讼)"
+CLAIMS = r"(?:征集(?:受损)?投资者|征集索赔|索赔征集|律所[^，。；]{0,12}征集|征集[^，。；]{0,6}(?:维权|索赔))"
+MONEY_LOSS = (r"(?:领不出|取不出|提不出|盗刷|被转出|被转走|无法提现|不能提现|提现困难|无法取出|无法支取|不到账|未到账|资金被冻结|无法兑付|兑付困难|爆仓|"
+              r"血本无归|跑路|卷款|无法退款|退款无门|无法使用|损失惨重|被骗)")
+BACKLASH = (r"(?:退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
+            r"(?:超市|商超|平台|渠道|经销商|电商|卖场|药店|便利店|商场|门店)[^，。；]{0,12}(?:下架|撤柜|停售)|停止合作|暂停合作|终止合作)")
+COLLECTIVE = (r"(?:聚集|围堵|罢工|停工|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
+              r"集中提现|集体停运|同日停运|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
+              r"到[^，。；]{0,8}(?:总部|售楼处|门店|项目部|办公楼|政府)[^，。；]{0,6}(?:维权|讨|要求|聚集))")
+CROWD = [rf"{N}\s*(?:名|位|个|多|余)?(?:[^，。；0-9]{{0,12}}?){COLLECTIVE}",
+         rf"(?:维权群|微信群|群)(?:人数)?(?:已|已经)?(?:超过|有|达|近)?{_APPROX}{N}\s*(?:人|名)",
+         rf"{COLLECTIVE}[^，。；0-9]{{0,6}}?(?:人数)?{_APPROX}{N}\s*(?:名|位|人)"]
+COLLECTIVE_MAJOR = (r"(?:挤兑|(?:多|几|数|各|[两三四五六七八九十]+)(?:个|家|间)?[^，。；]{0,4}(?:网点|分行|支行|分社|营业部)[^。；]{0,20}(?:排队|取款|提现|提款|领钱|取钱|人龙|人潮|聚集)|"
+                    r"(?:[两三四五六七八九十0-9]+|多)个[^，。；]{0,4}(?:仓|厂|基地|站点|城市|门店|工地)[^。；]{0,12}(?:同时|同日|集体)[^。；]{0,4}(?:停工|罢工|停运)|"
+                    r"(?:排队|取款)[^。；]{0,10}多个网点|堵(?:塞)?(?:道路|路|交通)|群体性事件|"
+                    r"(?:全国|多地|多个城市|跨省|跨地区|[0-9两三四五六七八九十]+个城市|十余个城市)[^。；]{0,24}(?:停工|罢工|停运|停摆|停止接单))")
+AFFECTED = [rf"(?:涉及|影响|波及|受影响|牵涉|覆盖|泄露|涉事|累计)(?:的)?{_PEOPLE}?{_APPROX}{N}\s*(?:名|位|人|户|个|家|条|万)",
+            rf"{N}\s*(?:名|位|户|个|多|余)?[^，。；0-9]{0,3}?{_PEOPLE}",
+            rf"{N}\s*(?:条|份)(?:[^，。；0-9]{{0,6}}?)(?:信息|数据|记录|手机号|号码|资料|简历|订单)",
+            rf"{N}\s*(?:户|人)(?:停水|停电|停气|受影响|滞留|被困|无法)"]
+FLIGHTS = [rf"(?:取消|延误|停飞|备降|返航)(?:了)?(?:航班|班次|车次|列车)?{_APPROX}{N}\s*(?:个|班|架次|趟|次)?",
+           rf"{N}\s*(?:个|班|架次|趟)?(?:航班|班次|车次|趟列车)(?:被)?(?:取消|延误|停飞|停运)"]
+PARCELS = [rf"{N}\s*(?:件|单|票)(?:包裹|快件|快递|订单|货物)?[^，。；]{{0,6}}(?:滞留|积压|延误|停滞|无法派送)",
+           rf"(?:滞留|积压)(?:了|有)?(?:的)?(?:好)?(?:包裹|快件|快递|订单)?{_APPROX}{N}\s*(?:件|单|票)"]
+OUTAGE_WORDS = r"(?:登不进|登录不了|用不了|不能用|打不开|中断|故障|瘫痪|停摆|宕机|停水|停电|停气|停运|无法|异常|崩|报错|停服|进不去|停诊|挂不了|打不到|瘫|停止供)"
+OUTLETS = [rf"{N}\s*(?:家|所|个|座|间)(?:[^，。；0-9]{{0,4}})?(?:门店|网点|学校|医院|营业厅|分店|药店|超市|站点|校区|幼儿园|社区|加油站|工厂)"]
+PARTIAL_OUTAGE = r"(?:停运|停摆|停诊|停课|闭店|瘫痪|宕机|停服|服务中断|系统崩溃|全面崩溃)"
+TOTAL_OUTAGE = (r"(?:全网瘫痪|全面瘫痪|全线停运|全市停运|全城停运|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|停水|停电|停气|停暖|"
+                r"断水|断电|自来水停供|停止供水|暂停(?:取水)?供水|供水中断|停止供暖|停止供气)")
+SILENCE = (r"(?:未|没有|没|无|尚未|仍未|从未|始终未|一直未|冇)(?:作出|作|给出|发布|发出|对外|公开)?(?:任何)?(?:回应|回复|表态|发声|说明|"
+           r"声明|澄清|解释|通报)|no comment|不予回应|拒绝回应|避而不谈|保持沉默|沉默")
+LONG_SILENCE = r"(?:多日|连日|数日|几天|多天|一周|一星期|连续[^，。；]{0,3}天|至今[^，。；]{0,3}天)"
+STILL_ON_SALE = (r"(?:仍在[^，。；]{0,12}(?:销售|售卖|上架|卖)|仍(?:在|可)?(?:正常)?(?:销售|售卖|在售)|照常(?:销售|售卖)|正常销售|"
+                 r"依然照卖|照卖|继续(?:销售|售卖)|仍未下架|未下架|没有下架|未见下架|未召回|仍未召回|尚未召回|未见[^，。；]{0,4}召回|"
+                 r"仍可(?:购买|下单)|还在卖|仍在使用|仍未恢复|尚未恢复|至今未恢复)")
+NEGATIVE_SHARE = [r"负面(?:信息|情绪|评论|声量|内容)?(?:占比|比例|率|比重)(?:约|达|超过|已达|升至|为|高达|已)?\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"]
+SPIKE = [r"(?:为|是|达|增至|增长|激增|暴增|涨了|翻了)[^，。；]{0,10}?(?P<n>[0-9]+(?:\.[0-9]+)?|[两三四五六七八九十]+)\s*倍"]
 
-CENTRAL_MEDIA = r"(?:央视|中央电视台|CCTV|人民日报|新华社|新华网|人民网|央广|中央广播|光明日报|经济日报|中国新闻网|中新社|央媒|中央媒体|焦点访谈|新闻联播|澎湃新闻|财新|第一财经)"
-PROVINCIAL_MEDIA = r"(?:省级媒体|省台|省电视台|卫视|都市报|晚报|日报|商报|法治报|地方媒体|本地媒体|当地媒体|市级媒体|电视台|广播电台|民生栏目|行业媒体|财经媒体|媒体报道|媒体跟进|媒体曝光|记者)"
-NATIONAL_HOT = r"(?:热搜(?:榜)?(?:第[一二三四五六七八九十1-9]|榜首|前[三五十]|TOP\s*\d+)|全国热搜|微博热搜第|热搜第|冲上热搜榜首|全网热议|全网刷屏|刷屏全网)"
-HOT = r"(?:热搜|热榜|热门话题|同城榜|热点榜)"
-REGULATOR_FORMAL = r"(?:立案(?:调查|侦查|审查)?|刑事拘留|刑拘|逮捕|吊销|暂停(?:营业|业务|经营)|停业整顿|责令停产|停产整顿|重大行政处罚|没收违法所得|罚款(?:[0-9一二三四五六七八九十百千万亿\.]+)?亿|移送公安|控制(?:了)?(?:相关|涉事)?(?:责任人|嫌疑人)|成立(?:联合)?调查组|国务院|应急管理部)"
-REGULATOR_SOFT = r"(?:约谈|问询|询问函|关注函|介入调查|已介入|介入|督促|责令整改|责令改正|监管局|监管部门|市场监管|银保监|金融监管|证监|网信办|生态环境局|环保部门|人社局|劳动监察|卫健委|药监|交通运输局|消协|消保委|消费者协会|应急管理局|住建|警方|公安|派出所|罚款|处罚|警告)"
-MULTI_REGION = r"(?:多个省份|多省|跨省|全国各地|全国多地|全国范围|多地|多个城市|十余个省|[0-9一二三四五六七八九十]+个省)"
-# Public platforms only: group chats and local forums are not "spread".
-PLATFORMS = ("微博", "抖音", "快手", "小红书", "知乎", "B站", "哔哩哔哩", "公众号", "今日头条", "头条", "贴吧",
-             "黑猫投诉", "视频号", "百度", "豆瓣", "虎扑", "股吧")
-MULTI_PLATFORM = r"(?:多平台|多个平台|全网|各大平台|跨平台)"
-SELF_MEDIA = r"(?:自媒体|博主|大V|网红|up主|UP主|个人账号|网友)"
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"[。；！？!?\n]", text) if s.strip()]
 
 
-class TextSignals(BaseModel):
-    """What an incident description says about its reach and harm; None where it says nothing."""
-
-    reposts: float | None = None
-    views: float | None = None
-    deaths: float | None = None
-    injured: float | None = None
-    affected_people: float | None = None
-    amount_yuan: float | None = None
-    unanswered_hours: float | None = None
-    central_media: bool = False
-    provincial_media: bool = False
-    self_media_only: bool = False
-    national_hot_search: bool = False
-    hot_search: bool = False
-    regulator_formal: bool = False
-    regulator_involved: bool = False
-    multi_region: bool = False
-    platforms: list[str] = []
-    multi_platform: bool = False
+def _hours(sentence: str) -> float | None:
+    """The longest duration a sentence states (小时, 天, 分钟, 7点至10点)."""
+    values = []
+    for match in re.finditer(rf"{N}\s*(?:个)?(?:多)?(?:小时|钟头|个钟|hours?|hrs?)", sentence):
+        if (v := parse_number(match.group("n"))) is not None:
+            values.append(v)
+    for match in re.finditer(rf"(?<![月0-9]){N}\s*(?:天|日)(?!前|后|内|起)", sentence):
+        if (v := parse_number(match.group("n"))) is not None and v < 60:
+            values.append(v * 24)
+    for match in re.finditer(rf"{N}\s*分钟", sentence):
+        if (v := parse_number(match.group("n"))) is not None:
+            values.append(v / 60)
+    for match in re.finditer(r"(?<![0-9])(?P<a>[0-9]{1,2})(?:[:：][0-9]{2}|点|时)(?:[0-9]{1,2}分)?\s*(?:至|到|-|—|~|－)\s*(?P<b>[0-9]{1,2})(?:[:：][0-9]{2}|点|时)", sentence):
+        a, b = int(match.group("a")), int(match.group("b"))
+        values.append((b - a) % 24)
+    if re.search(LONG_SILENCE, sentence):
+        values.append(72.0)
+    return max(values) if values else None
 
 
-def read_signals(text: str) -> TextSignals:
-    """Extract severity signals from Chinese text (full-width digits and commas are normalised)."""
-    import unicodedata
+def normalise(text: str) -> str:
+    """NFKC (full-width digits and commas), traditional → simplified for the words the lexicons use."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_TO_SIMPLIFIED)
+    text = re.sub(r"(?<=[0-9]),(?=[0-9]{3})", "", text)
+    return text.translate(str.maketrans({",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}))
 
-    text = unicodedata.normalize("NFKC", text)
-    deaths = _largest(DEATHS, text)
-    if deaths is None and mentioned(DEATH_WORDS, text):
-        deaths = 1.0
-    unanswered = _largest(UNANSWERED, text)
-    days = _largest(UNANSWERED_DAYS, text)
-    if days is not None:
-        unanswered = max(unanswered or 0, days * 24)
-    platforms = sorted({p for p in PLATFORMS if p in text})
-    central = mentioned(CENTRAL_MEDIA, text)
-    provincial = mentioned(PROVINCIAL_MEDIA, text)
-    return TextSignals(
-        reposts=_largest(REPOSTS, text), views=_largest(VIEWS, text), deaths=deaths,
-        injured=_largest(INJURED, text), affected_people=_largest(AFFECTED, text), amount_yuan=_largest(AMOUNT, text),
-        unanswered_hours=unanswered, central_media=central, provincial_media=provincial,
-        self_media_only=mentioned(SELF_MEDIA, text) and not (central or provincial),
-        national_hot_search=mentioned(NATIONAL_HOT, text, unless_before=_LOCAL), hot_search=mentioned(HOT, text),
-        regulator_formal=mentioned(REGULATOR_FORMAL, text), regulator_involved=mentioned(REGULATOR_SOFT, text),
-        multi_region=mentioned(MULTI_REGION, text), platforms=platforms,
-        multi_platform=mentioned(MULTI_PLATFORM, text),
-    )
+
+def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
+    """Extract severity signals from Chinese text. For a rumor, the quoted rumor content and what the
+    rumor is said to claim are not read as fact (only the rumor's real consequences count)."""
+    text = normalise(text)
+    rumor = crisis_type == "rumor"
+    if rumor:
+        text = _QUOTED.sub("“…”", text)
+    values: dict[str, float | bool] = {}
+    evidence: dict[str, str] = {}
+
+    def count(name: str, patterns: list[str], source: str = text) -> None:
+        found = _largest(patterns, source, rumor)
+        if found and (name not in values or found[0] > values[name]):
+            values[name], evidence[name] = found[0], found[1]
+
+    def flag(name: str, pattern: str, source: str = text, check=None) -> None:
+        for match in _hits(pattern, source, rumor):
+            if check is None or check(source, match):
+                values[name], evidence[name] = True, match.group(0)
+                return
+
+    for name, patterns in (("reposts", REPOSTS), ("views", VIEWS), ("mentions", MENTIONS), ("complaints", COMPLAINTS),
+                           ("deaths", DEATHS), ("injured", INJURED), ("amount_yuan", AMOUNT), ("fine_yuan", FINE),
+                           ("stock_drop_pct", STOCK), ("affected_people", AFFECTED), ("flights_cancelled", FLIGHTS),
+                           ("parcels_stranded", PARCELS), ("outlets_affected", OUTLETS), ("crowd_size", CROWD),
+                           ("negative_share_pct", NEGATIVE_SHARE), ("spike_ratio", SPIKE)):
+        count(name, patterns)
+    # an amount that is a fine is not also "money involved"
+    if values.get("fine_yuan") and values.get("amount_yuan") == values["fine_yuan"]:
+        values.pop("amount_yuan"), evidence.pop("amount_yuan")
+    if "deaths" not in values:
+        flag("deaths", DEATH_WORDS)
+        if values.get("deaths") is True:
+            values["deaths"] = 1.0
+    platforms = sorted({p for p in PLATFORMS if any(True for _ in _hits(re.escape(p), text, rumor))})
+    if platforms:
+        values["platforms"], evidence["platforms"] = float(len(platforms)), "、".join(platforms)
+    count("platforms", [rf"{N}\s*个(?:社交|网络|公开)?平台"])
+    flag("multi_platform", MULTI_PLATFORM)
+    flag("multi_region", MULTI_REGION)
+    flag("hot_search", HOT)
+    flag("national_hot_search", NATIONAL_HOT, check=lambda s, m: not _LOCAL.search(_clause_prefix(s, m.start(), 8)))
+    flag("central_media", CENTRAL_MEDIA)
+    flag("local_media", LOCAL_MEDIA)
+    # regulator: an agency and an action in the same sentence (a company's own 约谈/停业 is not regulator action)
+    for sentence in _sentences(text):
+        if any(True for _ in _hits(AGENCY, sentence, rumor)):
+            flag("regulator_attention", ATTENTION_ACTION, sentence)
+        flag("regulator_formal", FORMAL_ALONE, sentence)
+        flag("regulator_formal", FORMAL_ORDERED, sentence,
+             check=lambda s, m: bool(_ORDER_BEFORE.search(s[max(0, m.start() - 14):m.start()])))
+        flag("regulator_formal", r"证监会[^，。；]{0,12}(?:处罚|立案|罚款)", sentence)
+    if (values.get("fine_yuan") or 0) >= 1e8:
+        values["regulator_formal"], evidence["regulator_formal"] = True, evidence["fine_yuan"]
+    # harm to people, and the vulnerable-group aggravation (SEVERITY.md §4.1-E)
+    flag("harm_reported", HARM_WORDS, check=lambda s, m: not re.fullmatch(r"(?:不适|呕吐|腹泻|过敏|红肿|头晕|胸闷|心悸|发热|感染)", m.group(0)))
+    flag("harm_severe", HARM_SEVERE)
+    leak = any(True for _ in _hits(LEAK, text, rumor))
+    for sentence in _sentences(text):
+        vulnerable = list(_hits(VULNERABLE, sentence, rumor))
+        if not vulnerable:
+            continue
+        harmed = list(_hits(HARM_WORDS, sentence, rumor))
+        if harmed:
+            many = _largest(INJURED + [rf"{N}\s*(?:名|位|个)?[^，。；0-9]{{0,6}}?{VULNERABLE}"], sentence, rumor)
+            plural = (many and many[0] >= 2) or re.search(r"(?:们|多名|数名|几名|多位|十余|数十|一批|群体)", sentence)
+            if plural or re.search(HOSPITAL, sentence):
+                values["vulnerable_harmed"], evidence["vulnerable_harmed"] = True, sentence.strip()[:40]
+        flag("vulnerable_targeted", TARGETING, sentence)
+    if leak:
+        flag("sensitive_data", SENSITIVE)
+    # money and market
+    flag("stock_limit", STOCK_LIMIT)
+    if values.pop("stock_limit", False):
+        values["stock_drop_pct"], evidence["stock_drop_pct"] = max(values.get("stock_drop_pct") or 0, 10.0), evidence.pop("stock_limit")
+    for name, pattern in (("rating_downgrade", RATING_DOWN), ("rating_watch", RATING_WATCH), ("bond_default", BOND_DEFAULT),
+                          ("grace_period", GRACE), ("class_action", CLASS_ACTION), ("investor_claims", CLAIMS),
+                          ("money_loss", MONEY_LOSS), ("consumer_backlash", BACKLASH), ("collective_action", COLLECTIVE),
+                          ("collective_major", COLLECTIVE_MAJOR), ("partial_outage", PARTIAL_OUTAGE),
+                          ("total_outage", TOTAL_OUTAGE), ("still_on_sale", STILL_ON_SALE)):
+        flag(name, pattern)
+    # outage length: a duration in a clause that names an outage
+    for sentence in _sentences(text):
+        for clause in re.split(r"[，,]", sentence):
+            if any(True for _ in _hits(OUTAGE_WORDS, clause, rumor)) and not re.search(SILENCE, clause):
+                hours = _hours(clause)
+                if hours and hours > (values.get("outage_hours") or 0):
+                    values["outage_hours"], evidence["outage_hours"] = hours, clause.strip()[:40]
+    # silence: how long, from the sentence that says nobody answered
+    for match in re.finditer(SILENCE, text):
+        sentence = next((s for s in _sentences(text) if match.group(0) in s), "")
+        hours = _hours(sentence)
+        if hours and hours > (values.get("unanswered_hours") or 0):
+            values["unanswered_hours"], evidence["unanswered_hours"] = hours, sentence.strip()[:40]
+    # a closing drop is the day's drop (盘中一度跌11%，收跌9.4% → 9.4)
+    closing = _largest([r"(?:收盘|收跌|收)[^，。；0-9]{0,6}?(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"], text, rumor)
+    if closing and values.get("stock_drop_pct") and re.search(r"(?:盘中|一度)", evidence["stock_drop_pct"]):
+        values["stock_drop_pct"], evidence["stock_drop_pct"] = closing
+    # a spike is about the volume of information, not trading volume
+    if values.get("spike_ratio") and not re.search(
+            r"(?:信息量|声量|帖文|讨论|提及|舆情|发帖|相关内容|话题|帖子)[^。；]{0,24}" + re.escape(evidence["spike_ratio"]), text):
+        values.pop("spike_ratio"), evidence.pop("spike_ratio")
+    # stores/schools/branches count as operational scale only where the clause says they were hit
+    if values.get("outlets_affected") and not re.search(
+            r"(?:停|关|闭|故障|受影响|瘫痪|无法|排队|影响|波及|涉及|出错|异常|宕机|断)",
+            next((c for c in re.split(r"[，。；]", text) if evidence["outlets_affected"] in c), "")):
+        values.pop("outlets_affected"), evidence.pop("outlets_affected")
+    fields = {k: v for k, v in values.items() if k in SIGNALS}
+    for name, value in fields.items():
+        if SIGNALS[name].kind == "count":
+            fields[name] = float(value)
+    return TextSignals(**fields, platform_names=platforms, evidence={k: v for k, v in evidence.items() if k in fields})

@@ -4,7 +4,7 @@
 from search.backend import SearchBackend
 from search.query import Filters, Hit, SearchPage, SearchQuery
 
-__all__ = ["SearchBackend", "Filters", "Hit", "SearchPage", "SearchQuery", "open_backend"]
+__all__ = ["Filters", "Hit", "SearchBackend", "SearchPage", "SearchQuery", "open_backend"]
 
 
 def open_backend(kind: str | None = None, **options) -> SearchBackend:

@@ -4,7 +4,9 @@ hybrid retrieval (reciprocal rank fusion in our code) and the dashboard aggregat
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC
+from typing import Any
 
 from search.collections import parse_time, search_text, spec_of
 from search.query import Filters, Hit, SearchPage, SearchQuery, highlight, matched_terms, query_terms
@@ -129,15 +131,33 @@ class SearchBackend(ABC):
         return hit
 
 
+# Kept with a document but not shown: its vector, and the hash that tells whether it must be re-indexed.
+INTERNAL_FIELDS = frozenset({"embedding", "content_hash"})
+
+
 def _public(source: dict) -> dict:
     """A document as shown to callers: without the embedding and internal fields."""
-    return {k: v for k, v in source.items() if k != "embedding" and not k.startswith("_")}
+    return {k: v for k, v in source.items() if k not in INTERNAL_FIELDS and not k.startswith("_")}
 
 
 def bucket_time(key) -> str:
     """Histogram bucket keys (epoch ms or ISO text, by backend) as ISO strings."""
     if isinstance(key, (int, float)):
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        return datetime.fromtimestamp(key / 1000, tz=timezone.utc).isoformat()
+        return datetime.fromtimestamp(key / 1000, tz=UTC).isoformat()
     return parse_time(key).isoformat()
+
+
+def normalise_aggregations(aggregations: dict) -> dict:
+    """Make date-histogram bucket keys ISO strings, whatever the backend answered (epoch ms or text)."""
+    for value in aggregations.values():
+        if isinstance(value, dict) and "buckets" in value:
+            for bucket in value["buckets"]:
+                if "key_as_string" in bucket:
+                    key = bucket["key"]
+                    bucket["key"] = bucket_time(key if isinstance(key, (int, float)) else bucket["key_as_string"])
+                for sub in bucket.values():
+                    if isinstance(sub, dict) and "buckets" in sub:
+                        normalise_aggregations({"_": sub})
+    return aggregations

@@ -4,8 +4,7 @@ so mappings, filters and aggregations agree on names and types."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,7 @@ class CollectionSpec:
 
     @property
     def filterable(self) -> set[str]:
-        return set(self.keyword_fields) | set(self.integer_fields) | set(self.float_fields) | {self.time_field}
+        return set(self.keyword_fields) | set(self.integer_fields) | set(self.float_fields) | ({self.time_field} if self.time_field else set())
 
 
 MENTIONS = CollectionSpec(
@@ -81,5 +80,5 @@ def prepare(spec: CollectionSpec, document: dict) -> dict:
 def parse_time(value) -> datetime:
     """Datetimes and ISO strings to aware datetimes (naive ones are taken as UTC)."""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

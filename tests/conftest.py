@@ -67,7 +67,7 @@ SAMPLE = [
     ("宏建集团工地脚手架坍塌，两名工人受伤送医", "negative", "environment_safety", "safety_accident"),
     ("汇通理财产品暴雷，投资人无法提现", "negative", "pricing_finance", "financial_risk"),
     ("速达物流拖欠快递员三个月工资，员工集体讨薪", "negative", "labor_employment", "labor_dispute"),
-    ("金桥证券因违规被监管部门罚款五百万元", "neutral", "legal_regulatory", "regulatory_penalty"),
+    ("金桥证券因违规被监管部门罚款五百万元", "negative", "legal_regulatory", "regulatory_penalty"),
     ("网传华岳银行要倒闭了？银行官方辟谣：经营正常", "neutral", "corporate_operations", "rumor"),
     ("华岳银行获评年度最佳零售银行，服务确实不错👍", "positive", "brand_marketing", "none"),
     ("澜山乳业向山区学校捐赠十万盒牛奶", "positive", "social_responsibility", "none"),

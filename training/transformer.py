@@ -91,25 +91,36 @@ class TransformerPredictor:
         if self.directory is None or Path(directory).resolve() != Path(self.directory).resolve():
             self.model.save(directory, self.tokenizer, self.max_length)
 
-    def encode(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
-        return self.tokenizer([normalize(t) for t in texts], padding=True, truncation=True,
-                              max_length=self.max_length, return_tensors="pt")
+    def encode(self, texts: Sequence[str], normalized: bool = False) -> dict[str, torch.Tensor]:
+        return self.tokenizer(list(texts) if normalized else [normalize(t) for t in texts], padding=True,
+                              truncation=True, max_length=self.max_length, return_tensors="pt")
+
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Prediction]:
+        if not len(texts):
+            return []
+        probabilities, embeddings = self.probabilities(texts, batch_size)
+        return build_predictions(probabilities, embeddings)
 
     @torch.inference_mode()
-    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Prediction]:
-        if not texts:
-            return []
+    def probabilities(self, texts: Sequence[str], batch_size: int = 32,
+                      normalized: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Per-task probability matrices (columns in TASKS order) and the L2-normalised pooled
+        embeddings, from one forward pass per length-sorted chunk. `normalized`: the texts already
+        went through `yuqing.text.normalize` (an ensemble normalises once for all its members)."""
+        texts = list(texts) if normalized else [normalize(t) for t in texts]
         probabilities = {task: np.zeros((len(texts), len(labels))) for task, labels in TASKS.items()}
         embeddings = None
+        if not texts:
+            return probabilities, np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
         for rows in self.chunks(texts, batch_size):
-            batch = self.encode([texts[i] for i in rows])
+            batch = self.encode([texts[i] for i in rows], normalized=True)
             output = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
             for task, logits in zip(TASKS, output["logits"]):
                 probabilities[task][rows] = torch.softmax(logits, -1).numpy()
             if embeddings is None:
                 embeddings = np.zeros((len(texts), output["embedding"].shape[-1]), dtype=np.float32)
             embeddings[rows] = output["embedding"].numpy()
-        return build_predictions(probabilities, embeddings)
+        return probabilities, embeddings
 
     def chunks(self, texts: Sequence[str], batch_size: int, padded_chars: int = 2048) -> list[list[int]]:
         """Indices of the texts in forward-pass chunks: sorted by length, at most `batch_size` each,

@@ -29,6 +29,29 @@ class Settings(BaseSettings):
     es_index_prefix: str = "yuqing"
     timezone: str = "Asia/Shanghai"
 
+    # ---- the HTTP service (serving/) ------------------------------------------------------------
+    host: str = "127.0.0.1"  # YUQING_HOST: bind address; anything else must be chosen explicitly
+    port: int = 3000  # YUQING_PORT
+    api_keys: str = ""  # YUQING_API_KEYS: comma-separated bearer keys; never logged
+    api_keys_file: Path | None = None  # YUQING_API_KEYS_FILE: one key per line, '#' comments
+    read_requires_key: bool = False  # YUQING_READ_REQUIRES_KEY: reads need a key too
+    allowed_hosts: str = ""  # YUQING_ALLOWED_HOSTS: Host names accepted besides 127.0.0.1, localhost, ::1 ('*': any)
+    allowed_origins: str = ""  # YUQING_ALLOWED_ORIGINS: browser origins accepted besides the service's own hosts
+    max_body_bytes: int = 32 * 1024 * 1024  # YUQING_MAX_BODY_BYTES: larger request bodies get 413
+    batch_max_size: int = 64  # YUQING_BATCH_MAX_SIZE: texts per forward pass of the adaptive batcher
+    batch_max_latency_ms: int = 2000  # YUQING_BATCH_MAX_LATENCY_MS: expected queueing beyond this -> 503
+    queue_max_texts: int = 4096  # YUQING_QUEUE_MAX_TEXTS: texts waiting for the model beyond this -> 503
+    reload_interval_s: float = 60.0  # YUQING_RELOAD_INTERVAL_S: champion alias check period (0: off)
+    request_timeout_s: float = 60.0  # YUQING_REQUEST_TIMEOUT_S
+
+    def keys(self) -> list[str]:
+        """The configured API keys (env and file), without blanks and comments."""
+        keys = [k.strip() for k in self.api_keys.split(",")]
+        if self.api_keys_file is not None:
+            lines = Path(self.api_keys_file).read_text(encoding="utf-8").splitlines()
+            keys += [line.split("#", 1)[0].strip() for line in lines]
+        return [k for k in keys if k]
+
     @property
     def mlflow_tracking_uri(self) -> str:
         return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.data_dir / 'mlflow.db'}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
+
+from yuqing.errors import UserError
 
 
-class InputError(ValueError):
+class InputError(UserError, ValueError):
     """Bad input the user can fix; the message says where and what."""
 
 

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from yuqing.labels import CRISIS_TYPE, SENTIMENT, SEVERITY, TOPIC
 
-Sentiment = Literal[tuple(SENTIMENT)]  # type: ignore[valid-type]
-Topic = Literal[tuple(TOPIC)]  # type: ignore[valid-type]
-CrisisType = Literal[tuple(CRISIS_TYPE)]  # type: ignore[valid-type]
-Severity = Literal[tuple(SEVERITY)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # the label sets live in yuqing.labels; a type checker sees plain strings
+    Sentiment: TypeAlias = str
+    Topic: TypeAlias = str
+    CrisisType: TypeAlias = str
+    Severity: TypeAlias = str
+else:  # pydantic validates against the label ids
+    Sentiment = Literal[tuple(SENTIMENT)]
+    Topic = Literal[tuple(TOPIC)]
+    CrisisType = Literal[tuple(CRISIS_TYPE)]
+    Severity = Literal[tuple(SEVERITY)]
 
 
 class Prediction(BaseModel):

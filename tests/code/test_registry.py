@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from serving.cli import app
@@ -42,8 +41,8 @@ def test_train_register_promote_load_predict(project, labelled_file, tiny_base, 
     source.write_text('{"text": "华岳银行App崩了", "id": 7}\n{"text": "捐赠牛奶", "id": 8}\n', encoding="utf-8")
     code, out = invoke("predict", "--input", source, "--output", tmp_path / "out.jsonl", "--model", "models:/yuqing-classifier/1")
     assert code == 0, out
-    lines = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [l["id"] for l in lines] == [7, 8]
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in lines] == [7, 8]
     assert {"sentiment", "topic", "crisis_type", "scores"} <= set(lines[0])
     assert set(lines[0]["scores"]) == {"sentiment", "topic", "crisis_type"}
 

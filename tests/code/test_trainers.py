@@ -41,7 +41,7 @@ def test_masked_loss_ignores_missing_labels(tiny_base):
     from transformers import AutoModel
 
     model = MultiTaskClassifier(AutoModel.from_pretrained(tiny_base))
-    logits = {t: torch.randn(2, len(l)) for t, l in TASKS.items()}
+    logits = {t: torch.randn(2, len(labels)) for t, labels in TASKS.items()}
     only_sentiment = {"labels_sentiment": torch.tensor([0, 2]), "labels_topic": torch.tensor([IGNORE, IGNORE]),
                       "labels_crisis_type": torch.tensor([IGNORE, IGNORE])}
     loss = model._masked_loss(logits, only_sentiment)
@@ -78,7 +78,8 @@ def test_unknown_base_model_gives_clear_error(tmp_path):
 
 def test_ensemble_averages_members_and_keeps_the_embedding(tiny_base, tmp_path):
     from training.ensemble import EnsemblePredictor
-    from training.registry import load_predictor_dir, save_predictor_dir
+    from training.persistence import load_predictor_from as load_predictor_dir
+    from training.persistence import save_predictor as save_predictor_dir
 
     rows = sample_rows(repeat=3)
     baseline = BaselinePredictor.fit([r["text"] for r in rows], {t: [r[t] for r in rows] for t in TASKS})

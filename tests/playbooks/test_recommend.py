@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,7 +35,7 @@ def test_deadlines_cross_midnight():
 
 
 def test_detection_time_in_another_zone_is_shown_in_shanghai_time(predictor):
-    detected_utc = datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc)  # 01:00 next day in Shanghai
+    detected_utc = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 01:00 next day in Shanghai
     plan = recommend(Incident(text="华岳银行App崩了，转发2000次", detected_at=detected_utc), predictor)
     assert plan.detected_at.utcoffset() == timedelta(hours=8)
     assert plan.detected_at.hour == 1 and plan.detected_at.day == 23
@@ -71,7 +71,7 @@ def test_batch_command_end_to_end(project, labelled_file, tmp_path):
     output = tmp_path / "plans.jsonl"
     result = runner.invoke(app, ["recommend", "--input", str(incidents), "--output", str(output)])
     assert result.exit_code == 0, result.output
-    first, second = [json.loads(l) for l in output.read_text(encoding="utf-8").splitlines()]
+    first, second = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert first["id"] == "a" and first["crisis_type"] == "environmental_pollution" and first["severity"] == "general"
     assert first["playbook"] == "playbook-environmental_pollution"
     assert first["steps"][0]["due_at"].startswith("2026-11-2")

@@ -1,22 +1,37 @@
-"""Severity rule boundaries, Chinese numerals and signal extraction."""
+"""Severity: Chinese numerals, signal families read from varied phrasings, negation and hypothetical
+scope, the guide's decision procedure (SEVERITY.md), the guide's examples, the rule file's
+validation and the learned grader's save/load."""
 
 from __future__ import annotations
 
-import pytest
+import json
+import unicodedata
+from pathlib import Path
 
-from playbooks.severity import IncidentMetrics, grade
-from playbooks.signals import parse_number, read_signals
+import pytest
+import yaml
+
+from playbooks.severity import RULE_FILE, IncidentMetrics, RuleError, assess, grade, rule_grade, validate_rule
+from playbooks.signals import SIGNALS, TextSignals, parse_number, present, read_signals
+
+GUIDE = Path(__file__).parents[2] / "playbooks" / "severity_guide_examples.jsonl"
 
 
 @pytest.mark.parametrize("text, value", [
     ("3.2万", 32_000), ("1.5亿", 150_000_000), ("两千余", 2000), ("800万", 8_000_000), ("1,200", 1200),
     ("十余", 10), ("上千", 1000), ("一千二百", 1200), ("三万五千", 35_000), ("两亿", 200_000_000), ("十五", 15),
-    ("数百", 300), ("近万", 9000), ("１２００", 1200),
+    ("数百", 300), ("近万", 9000), ("１２００", 1200), ("数十", 30), ("近百", 90), ("百余", 100), ("多名", 3),
+    ("三百来", 300), ("数十万", 300_000),
 ])
 def test_chinese_numbers(text, value):
-    import unicodedata
-
     assert parse_number(unicodedata.normalize("NFKC", text)) == value
+
+
+def test_signal_registry_is_the_one_place_names_live():
+    fields = set(TextSignals.model_fields) - {"platform_names", "evidence"}
+    assert fields == set(SIGNALS)
+    rule = yaml.safe_load(RULE_FILE.read_text(encoding="utf-8"))
+    assert set(rule["thresholds"]) | set(rule["levels"]) == set(SIGNALS)
 
 
 def test_signals_read_from_text():
@@ -27,9 +42,79 @@ def test_signals_read_from_text():
     assert s.central_media and s.national_hot_search and s.regulator_formal
 
 
-def test_negated_signals_do_not_count():
-    s = read_signals("目前尚无央媒报道，未造成人员死亡，未见主流媒体报道")
-    assert not s.central_media and s.deaths is None and not s.provincial_media
+# ---- each family from phrasings written here (not taken from the incident sets) ----------------
+
+@pytest.mark.parametrize("text, name", [
+    # F market reaction
+    ("受此消息影响，云帆科技股价午后封死跌停", "stock_drop_pct"),
+    ("公司股票今日暴跌，市值一天蒸发逾40亿", "stock_drop_pct"),
+    ("标普将该集团主体信用评级由BBB下调至BB+", "rating_downgrade"),
+    ("某评级机构把公司展望调为负面", "rating_watch"),
+    ("其发行的一只公司债已构成实质违约", "bond_default"),
+    ("该笔中票未按期付息，目前处于宽限期", "grace_period"),
+    ("上百名投资者已向法院提起集体诉讼", "class_action"),
+    ("两家律所发布公告征集受损投资者索赔", "investor_claims"),
+    ("多名用户称账户余额被盗刷", "money_loss"),
+    # D / E health and vulnerable people
+    ("两名学生食用午餐后呕吐，其中一人住院治疗", "vulnerable_harmed"),
+    ("附近村庄三十余名孩子体检发现血铅超标", "harm_severe"),
+    ("一名住户吸入烟雾后被送往区医院", "harm_reported"),
+    ("有护工被拍到辱骂卧床老人", "vulnerable_targeted"),
+    ("泄露字段包括身份证号码及绑定的银行卡号", "sensitive_data"),
+    # G collective action
+    ("约两百名业主拉起横幅在售楼处聚集", "collective_action"),
+    ("储户在多家网点门口排起长队取款", "collective_major"),
+    ("五个城市的快递站点同日集体停工", "collective_major"),
+    ("受影响商户已自发组建维权群", "collective_action"),
+    # H operational scale
+    ("暴雨导致机场取消航班三百余班", "flights_cancelled"),
+    ("转运中心瘫痪，数万件快件滞留", "parcels_stranded"),
+    ("故障导致地铁二号线全线停运", "total_outage"),
+    ("爆管造成片区停水，约三千户受影响", "total_outage"),
+    # C / I regulator
+    ("县应急管理局责令该厂停产整顿", "regulator_formal"),
+    ("省生态环境厅对该问题挂牌督办", "regulator_formal"),
+    ("市市场监管局已约谈平台负责人", "regulator_attention"),
+    # A reach and media
+    ("相关话题在微博、抖音、快手、知乎均有讨论", "platforms"),
+    ("此事被人民日报客户端转载", "central_media"),
+    # J loss of control
+    ("被消协点名后，这款电暖器仍在多个直播间销售", "still_on_sale"),
+])
+def test_family_signals_from_varied_phrasings(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_loose_magnitudes():
+    assert read_signals("数十名居民头晕就医").injured == 30
+    assert read_signals("一百多名家长联名投诉").crowd_size >= 100
+    assert read_signals("数百个航班被取消").flights_cancelled == 300
+    assert read_signals("事故造成十余人受伤").injured == 10
+
+
+# ---- negation, hypotheticals, rumors, look-alikes ---------------------------------------------
+
+@pytest.mark.parametrize("text, name", [
+    ("这件事没上热搜，讨论很少", "hot_search"),
+    ("目前没有抖音、微博搬运", "platforms"),
+    ("尚无央媒关注此事", "central_media"),
+    ("事故未造成人员伤亡", "deaths"),
+    ("现场无人受伤", "harm_reported"),
+    ("逾期未整改的，将移送公安机关处理", "regulator_formal"),
+    ("如发现问题将责令停产整顿", "regulator_formal"),
+    ("极端情况下可能导致起火", "harm_reported"),
+    ("酒楼暂停营业配合检查", "regulator_formal"),  # the company's own closure
+    ("公司约谈了涉事供应商", "regulator_attention"),  # the company's own meeting
+    ("有街坊将CCTV片段放上网", "central_media"),  # a surveillance camera
+    ("视频播放2万次", "reposts"),  # a play is not a repost
+])
+def test_negated_hypothetical_and_lookalike_facts_do_not_count(text, name):
+    assert name not in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_rumored_harm_is_not_counted_for_a_rumor():
+    text = "网传“某乳企奶粉致多名婴儿住院”的帖子在微博流传，转发约200次，经核实为谣言"
+    assert rule_grade(text, crisis_type="rumor").severity == "minor"
 
 
 def test_local_hot_search_is_not_national():
@@ -37,43 +122,99 @@ def test_local_hot_search_is_not_national():
     assert s.hot_search and not s.national_hot_search
 
 
+# ---- the decision procedure ------------------------------------------------------------------
+
 @pytest.mark.parametrize("reposts, expected", [(999, "minor"), (1000, "general"), (9999, "general"), (10000, "major")])
 def test_repost_boundaries(reposts, expected):
-    assert grade(f"相关微博转发{reposts}次", crisis_type="misconduct").severity == expected
+    assert rule_grade(f"相关微博转发{reposts}次", crisis_type="misconduct").severity == expected
 
 
 def test_below_a_round_number_stays_below():
-    assert grade("微博转发不足1000次", crisis_type="misconduct").severity == "minor"
+    assert rule_grade("微博转发不足1000次", crisis_type="misconduct").severity == "minor"
 
 
 def test_crisis_type_weight_scales_reach():
-    assert grade("转发900次", crisis_type="safety_accident").severity == "general"  # 900 × 1.5
-    assert grade("转发1200次", crisis_type="rumor").severity == "minor"  # 1200 × 0.8
+    assert rule_grade("转发900次", crisis_type="safety_accident").severity == "general"  # 900 × 1.5
+    assert rule_grade("转发1200次", crisis_type="rumor").severity == "minor"  # 1200 × 0.8
 
 
-def test_any_death_is_major_and_reasons_are_listed():
+def test_any_death_is_major_and_reasons_are_chinese():
     result = grade("工地发生坍塌，1名工人死亡", crisis_type="safety_accident")
     assert result.severity == "major" and any("死亡" in r for r in result.reasons)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r) for r in result.reasons)
+
+
+def test_two_general_harm_families_combine_into_major():
+    text = "某理财平台多名客户资金被盗刷，合计约300万元；另有孕期员工被违规辞退"
+    a = assess(text, crisis_type="misconduct")
+    assert a.base_level == 1 and a.combination == "a" and a.level == 2
+    assert any("组合(a)" in r for r in a.reasons)
+
+
+def test_attention_families_alone_do_not_combine():
+    text = "一段高管失言视频转发约8000次，阅读约9000万，七家地方媒体评论，区市场监管局已约谈公司"
+    assert rule_grade(text, crisis_type="misconduct").severity == "general"
+
+
+def test_the_event_itself_is_not_the_second_family():
+    text = "约300名工人停工讨薪，本地电视台报道，劳动监察大队已到场"
+    assert rule_grade(text, crisis_type="labor_dispute").severity == "general"
+    assert rule_grade(text + "，冲突中2人受伤送医", crisis_type="labor_dispute").severity == "major"
+
+
+def test_near_threshold_reach_with_harm_is_major():
+    assert rule_grade("话题阅读7000万，一名顾客烫伤就医", crisis_type="misconduct").severity == "major"
+    assert rule_grade("话题阅读7000万", crisis_type="misconduct").severity == "general"
 
 
 def test_metric_escalations():
     calm = IncidentMetrics(mentions=10, negative_share=0.5, max_reposts=1000)
-    assert grade("", calm).severity == "minor"  # thresholds are "above"
-    negative = IncidentMetrics(mentions=10, negative_share=0.51)
-    assert grade("", negative).severity == "general"
-    both = IncidentMetrics(mentions=10, negative_share=0.8, max_reposts=1500)
-    result = grade("", both)
-    assert result.severity == "major" and len(result.reasons) == 2
+    assert rule_grade("", calm).severity == "minor"  # thresholds are "above"
+    assert rule_grade("", IncidentMetrics(mentions=10, negative_share=0.51)).severity == "general"
+    both = rule_grade("", IncidentMetrics(mentions=10, negative_share=0.8, max_reposts=1500))
+    assert both.severity == "major" and len(both.reasons) == 2
     spike = IncidentMetrics(mentions=40, mentions_last_hour=15, baseline_per_hour=4)  # 3.75× the baseline
-    assert grade("", spike).severity == "general"
+    assert rule_grade("", spike).severity == "general"
 
 
-def test_regulator_presence_is_the_event_for_a_penalty():
+def test_a_small_fine_is_the_event_for_a_penalty():
     text = "区市场监管局公示处罚：某药店因违规被罚款2万元，阅读约1200"
-    assert grade(text, crisis_type="regulatory_penalty").severity == "minor"
-    assert grade(text, crisis_type="product_quality").severity == "general"
+    assert rule_grade(text, crisis_type="regulatory_penalty").severity == "minor"
+    assert rule_grade("某银行被罚款380万元", crisis_type="regulatory_penalty").severity == "general"
+    assert rule_grade("某公司被罚款2.3亿元", crisis_type="regulatory_penalty").severity == "major"
 
 
 def test_long_silence_while_spreading_escalates():
-    result = grade("话题在微博、抖音、小红书多平台扩散，企业已超过30小时未回应", crisis_type="service_failure")
+    result = rule_grade("话题在微博、抖音、小红书多平台扩散，企业已超过30小时未回应", crisis_type="service_failure")
     assert result.severity == "major"
+    early = rule_grade("话题在微博、抖音、小红书多平台扩散，企业尚未回应", crisis_type="service_failure")
+    assert early.severity == "general"
+
+
+# ---- the guide's examples ----------------------------------------------------------------------
+
+GUIDE_ROWS = [json.loads(line) for line in GUIDE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("row", GUIDE_ROWS, ids=[r["id"] for r in GUIDE_ROWS])
+def test_guide_examples_grade_as_the_guide_says(row):
+    result = rule_grade(row["text"], crisis_type=row["crisis_type"])
+    assert result.severity == row["severity"], result.reasons
+    assert grade(row["text"], crisis_type=row["crisis_type"]).severity == row["severity"]
+
+
+# ---- the rule file -----------------------------------------------------------------------------
+
+def test_misspelt_key_in_the_rule_file_fails_with_its_name():
+    rule = yaml.safe_load(RULE_FILE.read_text(encoding="utf-8"))
+    rule["thresholds"]["repost"] = rule["thresholds"].pop("reposts")
+    with pytest.raises(RuleError, match=r"thresholds: unknown key 'repost' \(did you mean 'reposts'\?\)"):
+        validate_rule(rule)
+    rule = yaml.safe_load(RULE_FILE.read_text(encoding="utf-8"))
+    rule["levels"]["central_media"] = 3
+    with pytest.raises(RuleError, match="levels.central_media"):
+        validate_rule(rule)
+    rule = yaml.safe_load(RULE_FILE.read_text(encoding="utf-8"))
+    del rule["levels"]["hot_search"]
+    with pytest.raises(RuleError, match="no entry for signal.*hot_search"):
+        validate_rule(rule)
