@@ -1,9 +1,12 @@
 # Two commands set everything up on a fresh machine:
-#   make run    train, register and promote the models, index the case library, report quality
-#   make test   the test suite (what CI runs)
+#   make run    the service: train a champion if none is registered (FAST=1 stops at the baseline),
+#               index the case library and the sample stream, then serve the API on 127.0.0.1
+#   make test   lint, types and the test suite (what CI runs)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 3000
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
@@ -13,15 +16,20 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-.PHONY: install run test bench
+.PHONY: install run test lint bench
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/yuqing bootstrap
+	$(BIN)/yuqing run --host $(HOST) --port $(PORT) $(if $(FAST),--fast,)
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/predict_benchmark.py
 	$(BIN)/python benchmarks/search_benchmark.py
+	$(BIN)/python benchmarks/load_benchmark.py

@@ -9,16 +9,15 @@ import os
 import platform
 import resource
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run as `python benchmarks/x.py` from anywhere
     sys.path.insert(0, str(REPO_ROOT))
 
-DATA_DIR = REPO_ROOT / "training" / "data"
-CORPUS_GLOB = "corpus/*/*.jsonl"
-HELDOUT_GLOB = "heldout/g/*.jsonl"
+# The data paths are the training package's, so benchmarks read exactly the files training reads.
+from training.data import CORPUS_GLOB, DATA_DIR, HELDOUT_GLOB  # noqa: E402
 
 
 def read_jsonl(pattern: str, root: Path = DATA_DIR) -> list[dict]:

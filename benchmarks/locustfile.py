@@ -37,7 +37,7 @@ from locust import HttpUser, between, events, task
 from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import corpus_texts  # noqa: E402
+from _common import corpus_texts
 
 ALLOWED_HOSTS = {"127.0.0.1"}
 DEFAULT_HOST = "http://127.0.0.1:3000"

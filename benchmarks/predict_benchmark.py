@@ -12,8 +12,13 @@ What it measures (all on the held-out mentions, training/data/heldout/g/*.jsonl,
   reported, so all figures see the same machine load. Each figure is also given as a ratio to the
   int8 raw limit of the same batch size. Peak RSS is this process's high-water mark during that
   measurement (reset before it through /proc/self/clear_refs; it includes every model loaded here);
+  Also texts per CPU-second of this process (all its threads): on a machine other processes keep
+  busy, the wall-clock figure of single-threaded code (the baseline) is its CPU figure times the
+  share of a core it got;
   * start-up: a fresh Python process imports, loads the champion (the ensemble saved as `yuqing
     train`/`yuqing ensemble` save it) and predicts one text; wall clock and that process' peak RSS;
+  * with --accuracy: held-out macro-F1 per task of the transformer and the champion in fp32 and int8
+    (issue #10: int8 may lose at most 0.5 point per task to be the default);
   * with --stream-lines N: `yuqing.streaming.predict_file` with the champion over N mentions
     (held-out texts made unique with a suffix), wall clock and peak RSS.
 
@@ -43,8 +48,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (HELDOUT_GLOB, REPO_ROOT, environment, finish_run, log, markdown_table,  # noqa: E402
-                     package_versions, peak_rss_since_reset_mb, read_jsonl, reset_peak_rss, verdict)
+from _common import (
+    HELDOUT_GLOB,
+    REPO_ROOT,
+    environment,
+    finish_run,
+    log,
+    markdown_table,
+    package_versions,
+    peak_rss_since_reset_mb,
+    read_jsonl,
+    reset_peak_rss,
+    verdict,
+)
 
 BARS = {"champion_b32_ratio": 0.8, "champion_b1_ratio": 0.6, "baseline_b32": 3000.0, "startup_s": 10.0,
         "stream_10k_s": 120.0}
@@ -215,22 +231,25 @@ def measure(paths: dict, texts: list[str], batch_sizes: list[int], repeats: int)
             runners[(name, b)] = runner
             (raw_runner(predictor, texts[:b], b) if kind == "raw" else predict_runner(predictor, texts[:b], b))()
     samples: dict = {key: [] for key in runners}
+    cpu: dict = {key: [] for key in runners}
     peaks: dict = {key: 0.0 for key in runners}
     p50: dict = {key: [] for key in runners}
     for repeat in range(repeats):
         log(f"repeat {repeat + 1}/{repeats}")
         for key, runner in runners.items():
             reset_peak_rss()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             calls = runner()
             seconds = time.perf_counter() - started
             samples[key].append(len(texts) / seconds)
+            cpu[key].append(len(texts) / max(time.process_time() - cpu_started, 1e-9))
             p50[key].append(statistics.median(calls) * 1000)
             peaks[key] = max(peaks[key], peak_rss_since_reset_mb())
             log(f"  {key[0]:<28} batch {key[1]:>3}: {samples[key][-1]:8,.1f} texts/s")
     results: dict = {}
     for (name, b), values in samples.items():
         results.setdefault(name, {})[b] = {"texts_per_s": statistics.median(values), "runs": values,
+                                           "texts_per_cpu_s": statistics.median(cpu[(name, b)]),
                                            "call_p50_ms": statistics.median(p50[(name, b)]),
                                            "peak_rss_mb": peaks[(name, b)]}
     return results
@@ -286,6 +305,17 @@ def save_pyfunc(model_dir: Path, target: Path) -> Path:
     return target
 
 
+def accuracy(paths: dict) -> dict:
+    """Held-out macro-F1 per task of each predictor (training.data.heldout(), scored by training.metrics)."""
+    from training.data import heldout
+    from training.metrics import evaluate
+    from yuqing.labels import TASKS
+
+    data = heldout()
+    return {name: {task: r["macro_f1"] for task, r in evaluate(predictor, data).items() if task in TASKS}
+            for name, predictor in paths.items()}
+
+
 def stream(champion, texts: list[str], lines: int, workdir: Path) -> dict:
     from yuqing.streaming import predict_file
 
@@ -311,7 +341,8 @@ def report(figures: dict) -> None:
     columns = ["path"]
     for b in sizes:
         columns += [f"batch {b} texts/s", f"batch {b} × int8 limit"]
-    columns += ["batch 1 call p50 ms" if 1 in sizes else "call p50 ms", "peak RSS MB"]
+    columns += [f"batch {max(sizes)} texts per CPU-second", "batch 1 call p50 ms" if 1 in sizes else "call p50 ms",
+                "peak RSS MB"]
     rows = []
     for name, per_batch in results.items():
         row = [name]
@@ -319,7 +350,8 @@ def report(figures: dict) -> None:
             value = per_batch[b]["texts_per_s"]
             row += [f"{value:,.0f}", f"{value / results[LIMIT][b]['texts_per_s']:.2f}"]
         first = per_batch[min(sizes)]
-        row += [f"{first['call_p50_ms']:.1f}", f"{max(p['peak_rss_mb'] for p in per_batch.values()):,.0f}"]
+        row += [f"{per_batch[max(sizes)]['texts_per_cpu_s']:,.0f}",
+                f"{first['call_p50_ms']:.1f}", f"{max(p['peak_rss_mb'] for p in per_batch.values()):,.0f}"]
         rows.append(row)
     info = figures["models"]
     print(f"\n### Predict throughput: {figures['config']['texts']} held-out texts, median of "
@@ -360,6 +392,17 @@ def report(figures: dict) -> None:
                        f"{s['seconds']:.1f} s ({s['lines_per_s']:,.0f}/s; peak RSS {s['peak_rss_mb']:,.0f} MB, "
                        f"{s['rss_mb_before']:,.0f} before)", f"10,000 in < {BARS['stream_10k_s']:g} s",
                        verdict(scaled < BARS["stream_10k_s"])])
+    if figures.get("accuracy"):
+        acc = figures["accuracy"]
+        tasks = list(next(iter(acc.values())))
+        rows = [[name, *(f"{scores[t]:.4f}" for t in tasks)] for name, scores in acc.items()]
+        for fp, q in (("transformer fp32", "transformer int8"), ("champion with fp32", "champion")):
+            deltas = [100 * (acc[q][t] - acc[fp][t]) for t in tasks]
+            rows.append([f"{q} − {fp} (points)", *(f"{d:+.2f}" for d in deltas)])
+            checks.append([f"{q} vs {fp}: held-out macro-F1 drop per task", ", ".join(f"{d:+.2f}" for d in deltas),
+                           "≥ −0.5 each", verdict(min(deltas) >= -0.5)])
+        print("\n### Held-out macro-F1 (training.data.heldout())\n")
+        print(markdown_table(["model", *tasks], rows))
     print("\n### Bars\n")
     print(markdown_table(["check", "measured", "bar", "verdict"], checks))
 
@@ -380,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: CPU count)")
     parser.add_argument("--startup-runs", type=int, default=3, help="fresh-process start-up runs (0: skip)")
     parser.add_argument("--stream-lines", type=int, default=0, help="also stream this many mentions through predict_file")
+    parser.add_argument("--accuracy", action="store_true",
+                        help="also score held-out macro-F1 of fp32 vs int8 (transformer and champion)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON here")
     args = parser.parse_args(argv)
@@ -432,6 +477,12 @@ def main(argv: list[str] | None = None) -> int:
             log("start-up without MLflow: the model directory through training.persistence")
             figures["startup_no_mlflow"] = startup(workdir / "champion", args.threads, args.startup_runs,
                                                    through_mlflow=False)
+        if args.accuracy:
+            log("held-out macro-F1 of fp32 and int8 paths")
+            figures["accuracy"] = accuracy({
+                "baseline": models["baseline"], "transformer fp32": models["fp32"], "transformer int8": models["int8"],
+                "champion with fp32": EnsemblePredictor([models["baseline"], models["fp32"]], models["info"]["weights"]),
+                "champion": champion})
         if args.stream_lines:
             log(f"streaming {args.stream_lines:,} mentions through predict_file")
             figures["stream"] = stream(champion, texts, args.stream_lines, workdir)

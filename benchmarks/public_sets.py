@@ -28,7 +28,7 @@ def main() -> None:
     options = parser.parse_args()
     configure_environment()
     news = inews_test()
-    print(f"| public sets in training | held-out sentiment | held-out topic | held-out crisis type | iNews test sentiment | mean of the two sentiment figures |")
+    print("| public sets in training | held-out sentiment | held-out topic | held-out crisis type | iNews test sentiment | mean of the two sentiment figures |")
     print("|---|---|---|---|---|---|")
     for name in options.variants:
         args = TrainArguments(model=options.kind, public_sets=VARIANTS[name], public_limit=options.limit,

@@ -51,10 +51,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (corpus_records, environment, finish_run, log, package_versions, peak_rss_mb, percentiles,  # noqa: E402
-                     print_table, verdict)
-
-import numpy as np  # noqa: E402
+import numpy as np
+from _common import corpus_records, environment, finish_run, log, package_versions, peak_rss_mb, percentiles, print_table, verdict
 
 HYBRID_P95_GOAL_MS = 20.0
 INDEX_RATE_GOAL = 2000.0
@@ -116,8 +114,8 @@ def make_documents(n: int, seed: int) -> tuple[list[dict], np.ndarray, list[str]
 
 def make_queries(texts: list[str], embeddings: np.ndarray, count: int, seed: int) -> list[dict]:
     """`count` query specs: keywords, a query vector and filter settings, the same for every backend."""
-    from yuqing.labels import CRISIS_TYPES
     from search.query import query_terms
+    from yuqing.labels import CRISIS_TYPES
 
     pick = random.Random(seed + 1)
     rng = np.random.default_rng(seed + 1)
@@ -347,7 +345,7 @@ def elastic_store(url: str, api_key: str | None, verify_certs: bool):
         for prefix in targets:
             try:
                 names = list(client.options(ignore_status=404).indices.get(index=f"{prefix}-*"))
-            except Exception as error:  # noqa: BLE001 - report and go on cleaning
+            except Exception as error:
                 log(f"  could not list {prefix}-* indices: {error}")
                 names = []
             for name in names:  # wildcard deletes are refused: one by one

@@ -126,7 +126,9 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
 
 def evaluate(incidents: list[dict], recommend: Callable[[Incident], Recommendation], k: int = 5) -> dict:
     crisis_hits = severity_hits = 0
-    precisions, confusion, misses = [], Counter(), []
+    precisions: list[float] = []
+    confusion: Counter[tuple[str, str]] = Counter()
+    misses: list[dict] = []
     gold_sev, got_sev = [], []
     for item in incidents:
         plan = recommend(Incident(text=item["text"]))

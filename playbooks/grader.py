@@ -57,7 +57,7 @@ FEATURE_LABELS = {**{f"family:{c}": FAMILIES[c][0] for c in FAMILIES}, **{f"body
 
 def features(assessment: Assessment, text_signals=None) -> list[float]:
     """One incident's feature vector, in `feature_names()` order."""
-    row = []
+    row: list[float] = []
     for family in GRADED_FAMILIES:
         row += [assessment.family_level(family, body=False), assessment.family_level(family, body=True)]
     general = {f.family for f in assessment.findings if f.level >= 1 and not f.body}
@@ -98,7 +98,7 @@ class LearnedGrader:
 
     # -- fitting ---------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, incidents: Sequence[dict], policy: str = "max", c: float = 0.5) -> "LearnedGrader":
+    def fit(cls, incidents: Sequence[dict], policy: str = "max", c: float = 0.5) -> LearnedGrader:
         """Fit on labelled incidents (text, crisis_type, severity)."""
         X = np.array([features(*_assess(item)) for item in incidents])
         y = np.array([GRADES.index(item["severity"]) for item in incidents])
@@ -156,7 +156,7 @@ class LearnedGrader:
         return directory
 
     @classmethod
-    def load(cls, directory: Path) -> "LearnedGrader":
+    def load(cls, directory: Path) -> LearnedGrader:
         import joblib
 
         directory = Path(directory)

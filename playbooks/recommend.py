@@ -3,8 +3,8 @@ most similar historical cases with what worked and what failed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import math
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,7 +57,7 @@ class Incident(BaseModel):
         return _aware(value, "detected_at")
 
     @model_validator(mode="after")
-    def _bounded(self) -> "Incident":
+    def _bounded(self) -> Incident:
         for i, mention in enumerate(self.mentions):
             if len(mention.text) > MAX_INCIDENT_CHARS:
                 raise ValueError(f"mentions.{i}.text: at most {MAX_INCIDENT_CHARS} characters (got {len(mention.text)})")
@@ -143,7 +143,7 @@ def schedule(playbook: Playbook, severity: str, detected_at: datetime, values: d
                           due_at=detected_at + timedelta(hours=s.deadline_hours), channels=s.channels,
                           template=fill_template(s.template, values), resources=s.resources,
                           linked_systems=s.linked_systems)
-            for s in playbook.tiers[severity].steps]
+            for s in playbook.tiers[severity].steps]  # type: ignore[index]  # severity ids are the tier keys
 
 
 def _similar(hit: dict) -> SimilarCase:
@@ -184,7 +184,7 @@ def recommend(incident: Incident, predictor: Predictor, find_cases: CaseFinder |
     return Recommendation(
         crisis_type=crisis_type, crisis_confidence=round(confidence, 4), runner_up=runner_up,
         sentiment=prediction.sentiment, severity=graded.severity, severity_reasons=graded.reasons,
-        playbook=playbook.id, playbook_name=playbook.name, tier_summary=playbook.tiers[graded.severity].summary,
+        playbook=playbook.id, playbook_name=playbook.name, tier_summary=playbook.tiers[graded.severity].summary,  # type: ignore[index]
         detected_at=detected_at, steps=schedule(playbook, graded.severity, detected_at, values),
         do_not=[f"{d.action}——{d.why}" for d in playbook.do_not], similar_cases=cases, rationale=rationale)
 

@@ -16,8 +16,16 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from playbooks.signals import (ATTENTION_FAMILIES, FAMILIES, HARM_FAMILIES, LEVEL_NAMES, SIGNALS, TextSignals,
-                               present, read_signals)
+from playbooks.signals import (
+    ATTENTION_FAMILIES,
+    FAMILIES,
+    HARM_FAMILIES,
+    LEVEL_NAMES,
+    SIGNALS,
+    TextSignals,
+    present,
+    read_signals,
+)
 from yuqing.labels import CRISIS_TYPES, SEVERITY
 
 RULE_FILE = Path(__file__).with_name("severity.yaml")
@@ -221,7 +229,7 @@ def _combine(findings: list[Finding]) -> tuple[str | None, str]:
     harm = general & HARM_FAMILIES
     if len(harm) >= 2:
         return "a", f"组合(a)：{_family_names(harm)} 两个以上实害家族均达一般 → 重大"
-    if harm and ATTENTION_FAMILIES <= general:
+    if harm and general >= ATTENTION_FAMILIES:
         return "b", f"组合(b)：{_family_names(harm)} + 传播与媒体 + 监管关注 → 重大"
     for near in (f for f in findings if f.near):
         others = {f.family for f in findings if f.level >= 1 and not f.body and f.name != near.name} & HARM_FAMILIES

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
@@ -103,7 +103,7 @@ SIGNALS: dict[str, Signal] = {s.name: s for s in [
 LEVEL_NAMES = ("轻微", "一般", "重大")
 
 # TextSignals is derived from the registry: a float (or None) per count, a bool per flag.
-TextSignals = create_model(
+TextSignals: Any = create_model(  # type: ignore[call-overload]  # fields built from the registry
     "TextSignals",
     __doc__="What an incident description says, one field per registered signal; `evidence` keeps the words read.",
     **{s.name: ((float | None), None) if s.kind == "count" else (bool, False) for s in SIGNALS.values()},
@@ -163,9 +163,9 @@ def parse_number(token: str) -> float | None:
         return None
     if token in _VAGUE:
         return float(_VAGUE[token])
-    for vague, value in _VAGUE.items():  # 数十万 handled above; 上千万 etc. too
+    for vague, vague_value in _VAGUE.items():  # 数十万 handled above; 上千万 etc. too
         if token.startswith(vague) and token[len(vague):] in ("名", "位", "人", "个"):
-            return float(value)
+            return float(vague_value)
     token = re.sub("[余多来几]", "", token)
     match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([十百千万亿]*)", token)
     if match:
@@ -373,11 +373,14 @@ def _hours(sentence: str) -> float | None:
     return max(values) if values else None
 
 
+_FULL_WIDTH_PUNCTUATION = {ord(a): b for a, b in {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}.items()}
+
+
 def normalise(text: str) -> str:
     """NFKC (full-width digits and commas), traditional → simplified for the words the lexicons use."""
     text = unicodedata.normalize("NFKC", text or "").translate(_TO_SIMPLIFIED)
     text = re.sub(r"(?<=[0-9]),(?=[0-9]{3})", "", text)
-    return text.translate(str.maketrans({",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}))
+    return text.translate(_FULL_WIDTH_PUNCTUATION)
 
 
 def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:

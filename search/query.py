@@ -75,7 +75,7 @@ class Filters(BaseModel):
 
 
 class SearchQuery(BaseModel):
-    text: str = Field(default="", max_length=MAX_QUERY_CHARS)  # empty: every document that passes the filters
+    text: str = ""  # empty: every document that passes the filters (the HTTP service caps it at MAX_QUERY_CHARS)
     filters: Filters = Field(default_factory=Filters)
     sort_by: str | None = Field(default=None, max_length=100)  # None: relevance (or newest first without text)
     descending: bool = True

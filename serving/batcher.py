@@ -22,9 +22,10 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 logger = logging.getLogger("yuqing.batcher")
 
@@ -143,7 +144,7 @@ class Batcher:
             started = time.perf_counter()
             try:
                 predictions = await loop.run_in_executor(
-                    self._executor, lambda: model.predictor.predict(texts, batch_size=self.max_batch_size))
+                    self._executor, lambda model=model, texts=texts: model.predictor.predict(texts, batch_size=self.max_batch_size))
             except Exception as error:  # a bug or a broken model: these requests fail, others go on
                 logger.error("forward pass of %d texts failed: %s: %s", len(texts), type(error).__name__, error)
                 for part in batch:
@@ -168,7 +169,7 @@ class Batcher:
                 except Exception:  # metrics must never fail a request
                     logger.exception("batch callback failed")
 
-    def run_sync(self, function: Callable[[], Any]) -> "asyncio.Future":
+    def run_sync(self, function: Callable[[], Any]) -> asyncio.Future:
         """Run other model work (a champion's warm-up) on the model thread, between batches."""
         return asyncio.get_running_loop().run_in_executor(self._executor, function)
 

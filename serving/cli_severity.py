@@ -6,7 +6,6 @@ graded with its gold crisis type, so the figures measure the grader, not the cri
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -61,7 +60,7 @@ def _pyfunc_class():
     return SeverityModel
 
 
-def SeverityModel():  # noqa: N802 - built lazily so importing this module does not import mlflow
+def SeverityModel():
     return _pyfunc_class()()
 
 

@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from search.query import MAX_QUERY_CHARS, aware_in_range  # noqa: F401  (re-exported: one place for limits)
 from yuqing.errors import UserError
@@ -27,6 +27,30 @@ MAX_COUNT = 10**12  # reposts, views …: larger is an input error
 MIN_INTERVAL = timedelta(minutes=1)
 MAX_INTERVAL = timedelta(days=30)
 MAX_BUCKETS = 5000  # date-histogram buckets of one dashboard answer
+MAX_LIST = 1000  # rows of one /alerts, /incidents or /deliveries answer
+MAX_INCIDENT_IDS = 1000  # mention ids listed in one /incident answer (the count says how many in all)
+MAX_STEP_NO = 1000
+MAX_BY_CHARS = 100  # who marked a step done or resolved an incident
+MAX_SUBJECTS = 500  # subjects the service monitors
+MAX_SUBJECT_BYTES = 64 * 1024  # one subject as JSON
+MAX_KEYWORDS = 200  # per keyword list (any, all, none)
+MAX_KEYWORD_CHARS = 100
+MAX_SUBJECT_CHANNELS = 50
+MAX_WEBHOOKS = 100  # subscriptions
+MAX_WEBHOOK_EVENTS = 20
+# Subject rule numbers that size loops or windows: (dotted path, lowest, highest).
+SUBJECT_NUMBER_BOUNDS = (
+    ("cooldown_hours", 0, 24 * 365), ("incident_window_hours", 0, 24 * 90),
+    ("rules.negative_share.window_minutes", 1, 7 * 24 * 60), ("rules.negative_share.min_volume", 1, 10**6),
+    ("rules.spike.window_minutes", 1, 7 * 24 * 60), ("rules.spike.recent_hours", 1, 24 * 30),
+    ("rules.spike.seasonal_days", 0, 90), ("rules.spike.min_count", 1, 10**6),
+    ("rules.spike.min_history_hours", 0, 24 * 90), ("rules.spike.ratio_at_least", 0, 10**6),
+    ("rules.spike.z_at_least", 0, 10**6), ("rules.viral.reposts_above", 0, MAX_COUNT),
+    ("rules.viral.views_at_least", 0, MAX_COUNT), ("rules.silence.hours", 0, 24 * 30),
+    *((f"rules.{rule}.cooldown_hours", 0, 24 * 365) for rule in ("negative_share", "viral", "spike", "authority",
+                                                                   "silence")),
+)
+MAX_SPIKE_WINDOWS = 2000  # rules.spike.recent_hours * 60 / window_minutes: windows compared per mention
 INTERVAL_PATTERN = re.compile(r"^([1-9][0-9]{0,5})([mhd])$")
 UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
 
@@ -43,6 +67,12 @@ class LimitError(UserError, ValueError):
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_CHARS)]
 Short = Annotated[str, StringConstraints(max_length=MAX_SHORT_CHARS)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)]
+SubjectId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+By = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BY_CHARS)]
+ListLimit = Annotated[int, Field(ge=1, le=MAX_LIST)]
+# A time within 2000…2100; a naive one is taken in YUQING_TIMEZONE.
+Moment = Annotated[datetime, AfterValidator(lambda value: aware_in_range(value, "time"))]
 
 
 def parse_interval(interval: str) -> timedelta:

@@ -24,7 +24,6 @@ class _Metrics:
         self.model = prom.Gauge("yuqing_model_info", "The model version being served (1) and earlier ones (0)",
                                 ["model_version"], multiprocess_mode="livemax")
         self.reloads = prom.Counter("yuqing_model_reloads", "Champion switches without restart", ["model_version"])
-        self.queue = prom.Gauge("yuqing_batch_queue_texts", "Texts waiting for the model", multiprocess_mode="livemax")
 
 
 @lru_cache(maxsize=1)

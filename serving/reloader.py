@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 logger = logging.getLogger("yuqing.reload")
 
@@ -41,7 +42,7 @@ def load_runtime(version: str, backend=None):
 
 class Reloader:
     def __init__(self, get: Callable[[], Any], switch: Callable[[Any], None], interval_s: float = 60.0,
-                 writer: Callable[[Callable[[], Any]], "asyncio.Future"] | None = None,
+                 writer: Callable[[Callable[[], Any]], asyncio.Future] | None = None,
                  champion: Callable[[], str | None] = registry_champion,
                  load: Callable[..., Any] = load_runtime):
         self.get, self.switch = get, switch

@@ -6,8 +6,8 @@
   YUQING_ALLOWED_ORIGINS) gets 403; no CORS headers are ever sent;
 * **POST bodies must be `application/json`** (415 otherwise, so a cross-origin `text/plain`
   "simple request" is never executed) and at most YUQING_MAX_BODY_BYTES (413);
-* **API keys**: writes (`/ingest`, `/analyze`, `/admin/…`) always need `Authorization: Bearer
-  <key>`; reads need one when YUQING_READ_REQUIRES_KEY is set. Keys come from YUQING_API_KEYS
+* **API keys**: writes (`/ingest`, `/analyze`, `/admin/…`, `/incident/step_done`, `/incident/resolve`,
+  `/subjects/put`, `/subjects/delete`, `/webhooks`) always need `Authorization: Bearer <key>`; reads need one when YUQING_READ_REQUIRES_KEY is set. Keys come from YUQING_API_KEYS
   (comma-separated) and YUQING_API_KEYS_FILE, are compared with `hmac.compare_digest` and are
   never logged. With no key configured, writes are refused (403);
 * **error bodies** follow the OpenAPI error schema (`error` and `detail` strings) and name the
@@ -20,14 +20,17 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 logger = logging.getLogger("yuqing.security")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-WRITE_PREFIXES = ("/ingest", "/analyze", "/admin/")
+# Every route that changes something: mentions, the model, incidents, subjects, webhook subscriptions
+# (/webhooks lists too: it is where secrets are handed out). Prefixes, so a sub-path is a write too.
+WRITE_PREFIXES = ("/ingest", "/analyze", "/admin/", "/incident/", "/subjects/", "/webhooks")
 OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/", "/docs.json", "/schema.json", "/console"})
-OPEN_PREFIXES = ("/static_content/", "/assets/")
+OPEN_PREFIXES = ("/static_content/", "/assets/", "/console/")  # the console checks keys, roles and CSRF itself
 
 
 def _split(value: str) -> list[str]:
@@ -58,7 +61,7 @@ class Policy:
         self.max_body_bytes = max_body_bytes
 
     @classmethod
-    def from_settings(cls, settings) -> "Policy":
+    def from_settings(cls, settings) -> Policy:
         return cls(keys=settings.keys(), read_requires_key=settings.read_requires_key,
                    allowed_hosts=_split(settings.allowed_hosts), allowed_origins=_split(settings.allowed_origins),
                    max_body_bytes=settings.max_body_bytes)
@@ -88,7 +91,8 @@ class Policy:
 
 def needs_key(policy: Policy, path: str) -> str | None:
     """'write' or 'read' when the path needs a key, else None."""
-    if path.startswith(WRITE_PREFIXES) or path in ("/ingest", "/analyze"):
+    path = "/" + path.lstrip("/")  # '//subjects/put' is the same route to some routers: the same rule
+    if path.startswith(WRITE_PREFIXES):
         return "write"
     if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
         return None
@@ -190,7 +194,8 @@ class Guard:
                                           [(b"www-authenticate", b'Bearer realm="yuqing", error="invalid_token"')])
         if method == "POST":
             media = headers.get("content-type", "").split(";")[0].strip().lower()
-            if media != "application/json":
+            # The console's forms post form data; it checks a CSRF token, the Origin and a SameSite cookie.
+            if media != "application/json" and not path.startswith("/console/"):
                 return await self._refuse(send, path, 415, f"Content-Type must be application/json (got {media or 'none'})",
                                           "Content-Type")
             length = headers.get("content-length")

@@ -13,8 +13,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from yuqing.config import PROJECT_ROOT, configure_environment
 
@@ -57,7 +57,7 @@ def serve(host: str = "127.0.0.1", port: int = 3000, target: str = DEFAULT_TARGE
     echo(f"yuqing service {target} on {shown['service']}")
     echo(f"  API docs (OpenAPI UI)  {shown['docs']}   spec {shown['openapi']}")
     echo(f"  metrics (Prometheus)   {shown['metrics']}")
-    echo(f"  console                {shown['console']}  (placeholder: not built yet)")
+    echo(f"  console                {shown['console']}/")
     echo("  Ctrl-C to stop")
     process = subprocess.Popen(command(target, host, port, extra), env=child_env, cwd=str(cwd or PROJECT_ROOT))
     try:

@@ -9,10 +9,23 @@ Which model: YUQING_MODEL_URI (any MLflow URI, pinned) when set; otherwise the B
 `yuqing-classifier` (packed into a built bento by `yuqing bento`; YUQING_BENTO_MODEL names
 another tag; pinned); otherwise the MLflow registry's champion, followed when the alias moves.
 
-Endpoints (all POST bodies are JSON; see README "For applications"):
+Endpoints (all POST bodies are JSON; see README "For applications" and "Monitoring"):
   /classify  /search  /dashboard  /similar  /recommend        reads (keyed when YUQING_READ_REQUIRES_KEY)
+  /alerts  /incidents  /incident  /subjects  /report  /deliveries
   /ingest (alias /analyze)  /admin/reload                    writes: Authorization: Bearer <key>
+  /incident/step_done  /incident/resolve  /subjects/put  /subjects/delete  /webhooks
   /healthz /livez /readyz /metrics                           BentoML's, plus the project's counters
+
+Monitoring (serving/monitoring_api.py): the service holds a `Monitor` over <data>/monitoring for the
+subjects of YUQING_SUBJECTS (else <data>/subjects/, else the samples). /ingest, in the single
+writer thread: (1) every mention is validated, (2) classified (given labels are kept), (3) upserted
+into search — durable when it returns — and then (4) fed to the monitor with its labels (nothing
+is classified twice), which matches subjects, raises alerts and publishes them to the durable
+delivery queue. A failure in (4) is logged and answered in `monitoring` with the stored mentions;
+sending the batch again is safe (search upserts by id; the monitor only took what it committed).
+A ticker runs the time-based rules (silence, overdue steps) every YUQING_MONITOR_TICK_S seconds of
+wall time in the writer thread; the delivery workers (huey) run in this process unless
+YUQING_DELIVERY_CONSUMER=false.
 
 Errors: every refusal is a 4xx whose JSON names the field and the limit ({"error", "detail",
 "field"}); overload is 503 with Retry-After, logged as one line."""
@@ -23,19 +36,38 @@ import asyncio
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date as Date
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import bentoml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from starlette.responses import JSONResponse
 
 from playbooks.recommend import Incident
 from search.collections import MENTIONS
 from search.query import Filters, QueryError, SearchPage, SearchQuery
 from serving.batcher import Batcher, Overloaded
-from serving.limits import (MAX_K, MAX_MENTIONS, MAX_TEXTS, IngestMention, LimitError, ServedPrediction, Text,
-                            check_buckets, parse_interval)
+from serving.limits import (
+    MAX_K,
+    MAX_MENTIONS,
+    MAX_QUERY_CHARS,
+    MAX_STEP_NO,
+    MAX_TEXTS,
+    MAX_URL_CHARS,
+    MAX_WEBHOOK_EVENTS,
+    By,
+    Id,
+    IngestMention,
+    LimitError,
+    ListLimit,
+    Moment,
+    ServedPrediction,
+    SubjectId,
+    Text,
+    check_buckets,
+    parse_interval,
+)
 from serving.runtime import Runtime
 from serving.security import Guard
 from yuqing.config import get_settings
@@ -76,15 +108,16 @@ logging.getLogger("bentoml._internal.server.http_app").addFilter(_OneLineRefusal
 
 
 def _console_app():
-    from starlette.applications import Starlette
-    from starlette.routing import Route
+    """The analyst console (serving/console), reading the live runtime so it follows champion reloads."""
+    from monitoring.delivery import publish
+    from serving.console import create_console
+    from yuqing.config import PROJECT_ROOT
 
-    async def page(_request):
-        return HTMLResponse("<!doctype html><meta charset=utf-8><title>yuqing console</title>"
-                            "<h1>舆情 console</h1><p>Not built yet: use the API docs at <a href='/'>/</a> "
-                            "and the metrics at <a href='/metrics'>/metrics</a>.</p>")
-
-    return Starlette(routes=[Route("/", page), Route("/{rest:path}", page)])
+    settings = get_settings()
+    return create_console(lambda: bentoml.get_current_service().runtime, settings.data_dir / "monitoring",
+                          data_dir=settings.data_dir,
+                          subjects_path=settings.subjects or PROJECT_ROOT / "monitoring" / "samples" / "subjects",
+                          cases_dir=PROJECT_ROOT / "playbooks" / "cases", publish=publish)
 
 
 class IngestAnswer(BaseModel):
@@ -92,6 +125,12 @@ class IngestAnswer(BaseModel):
     ingested: int = Field(description="distinct ids stored (a repeated id keeps its last copy)")
     model_version: str
     mentions: list[dict[str, Any]] = Field(description="the mentions as stored: labels, scores, model_version")
+    alerts: list[dict[str, Any]] = Field(default_factory=list, description="alerts this batch raised, each with "
+                                         "id, subject, rule, fired_at, incident_id, severity, drivers, mention_ids")
+    subjects: dict[str, list[str]] = Field(default_factory=dict, description="mention id -> the subjects it matched")
+    monitoring: dict[str, Any] | None = Field(default=None, description="the monitor's outcome: ok, accepted, "
+                                              "updated, unmatched, rejected; or ok false with the error (the mentions "
+                                              "are stored in search all the same); null when monitoring is off")
 
 
 class ReloadAnswer(BaseModel):
@@ -157,6 +196,16 @@ class Yuqing:
         self.reloader = Reloader(lambda: self.runtime, self._switch, interval_s=settings.reload_interval_s,
                                  writer=self._write)
         self.reloader.enabled = not pinned
+        self.monitoring = None
+        self.ticker = None
+        available = _monitoring_available()
+        self._deliver = settings.delivery_consumer and available
+        if settings.monitoring and available:
+            from serving.monitoring_api import MonitoringHub, Ticker
+
+            # Labels always come with the documents /ingest gives it; classify is the fallback contract.
+            hub = self.monitoring = MonitoringHub(settings, classify=lambda texts: self.runtime.classify(texts))
+            self.ticker = Ticker(lambda: self._writer.submit(hub.tick).result(), settings.monitor_tick_s)
         logger.warning("serving model %s (%s); writes %s; reads %s", self.runtime.model_version,
                        "pinned" if pinned else f"champion alias, checked every {settings.reload_interval_s:g} s",
                        "keyed" if settings.keys() else "disabled (no API key configured)",
@@ -166,10 +215,22 @@ class Yuqing:
     @bentoml.on_startup
     async def _start_background(self) -> None:
         self.reloader.start()
+        if self.ticker is not None:
+            self.ticker.start()
+        if self._deliver:
+            from monitoring.delivery import start_consumer
+
+            await asyncio.get_running_loop().run_in_executor(None, start_consumer)
 
     @bentoml.on_shutdown
     async def _stop_background(self) -> None:
         self.reloader.stop()
+        if self.ticker is not None:
+            self.ticker.stop()
+        if self._deliver:
+            from monitoring.delivery import stop_consumer
+
+            await asyncio.get_running_loop().run_in_executor(None, stop_consumer)  # attempts in progress finish
         self.batcher.close()
 
     def _switch(self, runtime: Runtime) -> None:
@@ -240,6 +301,7 @@ class Yuqing:
 
         predictions, runtime = await self._predict([m.text for m in mentions])
         version = runtime.model_version
+        given = [{task for task in TASKS if getattr(m, task) is not None} for m in mentions]
         documents = []
         for mention, prediction in zip(mentions, predictions):
             document = mention.model_dump(mode="json", exclude_none=True)
@@ -252,16 +314,22 @@ class Yuqing:
             documents.append(document)
         subjects = [d["subject"] for d in documents if d.get("subject")]
 
-        def store() -> int:
-            add_words(subjects)
-            return runtime.backend.upsert("mentions", documents)  # durable (fsync'ed) on return
+        hub = self.monitoring
 
-        written = await self._write(store)
+        def store() -> tuple[int, dict]:
+            add_words(subjects)
+            written = runtime.backend.upsert("mentions", documents)  # durable (fsync'ed) on return
+            # Then the monitor, in this same writer thread; it never raises (a failure is answered).
+            return written, (hub.ingest(documents, given) if hub is not None else {})
+
+        written, monitored = await self._write(store)
         self._metrics.ingested.labels(model_version=version).inc(len(documents))
         self._name_version(ctx, version)
         if not return_embeddings:
             documents = [{k: v for k, v in d.items() if k != "embedding"} for d in documents]
-        return IngestAnswer(ingested=written, model_version=version, mentions=documents)
+        return IngestAnswer(ingested=written, model_version=version, mentions=documents,
+                            alerts=monitored.get("alerts", []), subjects=monitored.get("subjects", {}),
+                            monitoring=monitored.get("monitoring"))
 
     @bentoml.api(route="/ingest")
     async def ingest(self, mentions: Annotated[list[IngestMention], Field(min_length=1, max_length=MAX_MENTIONS)],
@@ -283,6 +351,9 @@ class Yuqing:
                      collection: Literal["mentions", "cases"] = "mentions") -> SearchPage:
         """Full-text search (query text up to 500 characters) with filters, sorting and pages."""
         async def work():
+            if len(query.text) > MAX_QUERY_CHARS:
+                raise LimitError("query.text", f"at most {MAX_QUERY_CHARS} characters (got {len(query.text)})",
+                                 limit=MAX_QUERY_CHARS)
             try:
                 return await self._read(self.runtime.backend.search, collection, query)
             except ValueError as error:
@@ -345,6 +416,146 @@ class Yuqing:
 
         return await self._answer("recommend", work())
 
+    # ---- monitoring: alerts, incidents, subjects, reports, deliveries ---------------------------
+    def _hub(self):
+        if self.monitoring is None:
+            raise LimitError("monitoring", "monitoring is off in this service (YUQING_MONITORING=false)", status=404)
+        return self.monitoring
+
+    @bentoml.api
+    async def alerts(self, subject: SubjectId | None = None,
+                     rule: Literal["negative_share", "viral", "spike", "authority", "silence"] | None = None,
+                     incident_id: Id | None = None, since: Moment | None = None, until: Moment | None = None,
+                     limit: ListLimit = 100) -> dict:
+        """Alerts (the replay contract: id, subject, rule, fired_at, incident_id, severity, drivers,
+        mention_ids): the most recent `limit` (≤ 1,000) passing the filters, in event-time order,
+        and `total`. since/until bound the event time an alert fired at ([since, until))."""
+        async def work():
+            return await self._read(self._hub().alerts, subject, rule, incident_id, since, until, limit)
+
+        return await self._answer("alerts", work())
+
+    @bentoml.api
+    async def incidents(self, state: Literal["open", "responding", "resolved", "reopened", "active"] | None = None,
+                        severity: Literal["minor", "general", "major"] | None = None,
+                        subject: SubjectId | None = None, crisis_type: Annotated[str, StringConstraints(max_length=64)]
+                        | None = None, limit: ListLimit = 100) -> dict:
+        """Incidents, latest alert first (`active`: open, responding or reopened), with counts of
+        alerts, mentions and steps done / overdue (against wall time), and `total`."""
+        async def work():
+            return await self._read(self._hub().incidents, state, severity, subject, crisis_type, limit)
+
+        return await self._answer("incidents", work())
+
+    @bentoml.api
+    async def incident(self, incident_id: Id) -> dict:
+        """One incident: state, severity with its reasons, the playbook's steps (due_at, done,
+        done_by, overdue), the timeline, each done step's measured effect (volume and negative share
+        6 h before and after), its alerts and mention ids (≤ 1,000; `mention_ids_total`). 404 if unknown."""
+        async def work():
+            return await self._read(self._hub().incident, incident_id)
+
+        return await self._answer("incident", work())
+
+    @bentoml.api(route="/incident/step_done")
+    async def incident_step_done(self, incident_id: Id, step_no: Annotated[int, Field(ge=1, le=MAX_STEP_NO)], by: By,
+                                 at: Moment | None = None) -> dict:
+        """Mark a response step done (by whom; `at` defaults to now): the incident moves to
+        responding and the step's effect is measured from then. Needs an API key."""
+        async def work():
+            hub = self._hub()
+            return await self._write(lambda: hub.mark_step_done(incident_id, step_no, by, at))
+
+        return await self._answer("incident_step_done", work())
+
+    @bentoml.api(route="/incident/resolve")
+    async def incident_resolve(self, incident_id: Id, by: By, at: Moment | None = None) -> dict:
+        """Mark an incident resolved (409 if it already is); a new alert within the subject's
+        incident window reopens it. Publishes `incident.resolved`. Needs an API key."""
+        async def work():
+            hub = self._hub()
+            return await self._write(lambda: hub.resolve(incident_id, by, at))
+
+        return await self._answer("incident_resolve", work())
+
+    @bentoml.api(route="/subjects")
+    async def subjects(self) -> dict:
+        """The subjects (监测主题) being watched, each with every setting and its origin
+        (api | YUQING_SUBJECTS | samples), and where the list comes from."""
+        async def work():
+            return await self._read(self._hub().list_subjects)
+
+        return await self._answer("subjects", work())
+
+    @bentoml.api(route="/subjects/put")
+    async def subjects_put(self, subject: dict[str, Any]) -> dict:
+        """Create or replace a subject, given as the YAML files' fields in JSON (`id`, `name`,
+        `keywords`, optional rules, cooldown, notify …), validated as they are (400 naming
+        `subject.<field>`), written to <data>/subjects/<id>.yaml; the monitor reloads its list at
+        once. Needs an API key."""
+        async def work():
+            from serving.monitoring_api import validate_subject
+
+            hub = self._hub()
+            checked = validate_subject(subject)
+            return await self._write(lambda: hub.put_subject(checked))
+
+        return await self._answer("subjects_put", work())
+
+    @bentoml.api(route="/subjects/delete")
+    async def subjects_delete(self, id: SubjectId) -> dict:
+        """Stop watching a subject written through the API (its incidents and alerts are kept;
+        409 for one defined in YUQING_SUBJECTS, or the last one). Needs an API key."""
+        async def work():
+            hub = self._hub()
+            return await self._write(lambda: hub.delete_subject(id))
+
+        return await self._answer("subjects_delete", work())
+
+    @bentoml.api(route="/report")
+    async def report(self, kind: Literal["daily", "weekly", "incident"] = "daily", date: Date | None = None,
+                     incident_id: Id | None = None, subject: SubjectId | None = None) -> dict:
+        """舆情日报 (the `date`, default today), 周报 (the seven days ending with `date`) or an
+        incident's 专报 (`incident_id`), as {"kind", "title", "markdown", "html"}: volume and
+        sentiment trend, channels, topics, crisis types, top mentions, 情感净值, open incidents with
+        playbook progress, what changed; every figure lists its mention ids."""
+        async def work():
+            if date is not None and not 2000 <= date.year <= 2100:
+                raise LimitError("date", "must be between 2000-01-01 and 2100-12-31")
+            return await self._read(self._hub().report, kind, date, incident_id, subject)
+
+        return await self._answer("report", work())
+
+    @bentoml.api(route="/webhooks")
+    async def webhooks(self, action: Literal["list", "add", "remove", "rotate", "pause", "resume"] = "list",
+                       url: Annotated[str, StringConstraints(max_length=MAX_URL_CHARS)] | None = None,
+                       events: Annotated[list[Annotated[str, StringConstraints(max_length=64)]],
+                                         Field(max_length=MAX_WEBHOOK_EVENTS)] | None = None,
+                       description: Annotated[str, StringConstraints(max_length=500)] = "",
+                       id: Annotated[str, StringConstraints(max_length=64)] | None = None) -> dict:
+        """Signed webhook subscriptions of linked systems (CRM / ERP / PRM): list; add (url,
+        events: alert.raised, incident.opened, incident.escalated, step.due, step.overdue,
+        incident.resolved or '*'; the secret is answered once, here); remove, rotate (a new secret,
+        answered once), pause, resume (id). Needs an API key, listing included."""
+        async def work():
+            from serving.monitoring_api import webhooks
+
+            return await self._read(webhooks, action, url, events, description, id)
+
+        return await self._answer("webhooks", work())
+
+    @bentoml.api(route="/deliveries")
+    async def deliveries(self, status: Literal["pending", "delivered", "dead"] | None = None,
+                         limit: ListLimit = 100) -> dict:
+        """Deliveries to webhooks and people's channels, most recent first (status, attempts, last
+        error, next attempt; never the body), and counts per status."""
+        async def work():
+            from serving.monitoring_api import deliveries
+
+            return await self._read(deliveries, status, limit)
+
+        return await self._answer("deliveries", work())
+
     # ---- administration -------------------------------------------------------------------------
     @bentoml.api(route="/admin/reload")
     async def admin_reload(self, force: bool = False) -> ReloadAnswer:
@@ -354,6 +565,18 @@ class Yuqing:
             return ReloadAnswer(**await self.reloader.reload(force=force, reason="admin"))
 
         return await self._answer("admin_reload", work())
+
+
+def _monitoring_available() -> bool:
+    """False (logged) in a bento built without the monitoring package, which then serves without it."""
+    try:
+        import monitoring.engine  # noqa: F401
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("monitoring"):
+            raise
+        logger.error("monitoring is off: %s — this build lacks monitoring/ (bentofile.yaml `include`)", error)
+        return False
+    return True
 
 
 def _time_range(backend, filters: Filters) -> tuple[datetime | None, datetime | None]:
@@ -370,6 +593,8 @@ def _time_range(backend, filters: Filters) -> tuple[datetime | None, datetime | 
 
 
 ENDPOINTS = frozenset({"/classify", "/ingest", "/analyze", "/search", "/dashboard", "/similar", "/recommend",
+                       "/alerts", "/incidents", "/incident", "/incident/step_done", "/incident/resolve", "/subjects",
+                       "/subjects/put", "/subjects/delete", "/report", "/webhooks", "/deliveries",
                        "/admin/reload", "/metrics", "/healthz", "/livez", "/readyz", "/docs.json", "/"})
 
 

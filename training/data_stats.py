@@ -13,7 +13,7 @@ from yuqing.labels import CHINESE_NAMES, TASKS
 def table() -> str:
     train, dev = corpus_splits()
     splits = {"train": train, "dev": dev, "held-out": heldout()}
-    lines = [f"rows: " + ", ".join(f"{name} {len(split)}" for name, split in splits.items())]
+    lines = ["rows: " + ", ".join(f"{name} {len(split)}" for name, split in splits.items())]
     for task, labels in TASKS.items():
         counts = {name: Counter(split[task]) for name, split in splits.items()}
         lines += ["", f"| {task} | " + " | ".join(splits) + " |", "|---|" + "---:|" * len(splits)]

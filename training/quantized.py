@@ -45,11 +45,11 @@ class QuantizedTransformerPredictor(TransformerPredictor):
     kind = "transformer-int8"
 
     @classmethod
-    def load(cls, directory: Path) -> "QuantizedTransformerPredictor":
+    def load(cls, directory: Path) -> QuantizedTransformerPredictor:
         return cls.from_fp32(TransformerPredictor.load(directory), copy=False)  # the fp32 one is not kept
 
     @classmethod
-    def from_fp32(cls, predictor: TransformerPredictor, copy: bool = True) -> "QuantizedTransformerPredictor":
+    def from_fp32(cls, predictor: TransformerPredictor, copy: bool = True) -> QuantizedTransformerPredictor:
         """The int8 form of a saved fp32 predictor (left untouched unless `copy` is False).
 
         It must have been saved or loaded from a directory (fine_tune's result is): that directory

@@ -40,7 +40,7 @@ def log_model(model_dir: Path, register: bool = True) -> str | None:
         name="model",
         python_model=MentionClassifier(),
         artifacts={"model_dir": str(model_dir)},
-        pip_requirements=["torch", "transformers", "scikit-learn", "jieba", "pandas", "mlflow"],
+        pip_requirements=["torch", "transformers", "scikit-learn", "jieba", "jieba-fast-dat", "pandas", "mlflow"],
         registered_model_name=settings.model_name if register else None,
     )
     return str(info.registered_model_version) if register else None

@@ -3,8 +3,8 @@ with a character vocabulary of a few hundred entries and 2 layers (no download n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from transformers import BertConfig, BertModel, BertTokenizerFast
 

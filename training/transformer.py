@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
+from yuqing.config import get_settings
 from yuqing.labels import TASKS
 from yuqing.predictor import build_predictions
 from yuqing.schemas import Prediction
@@ -75,7 +76,7 @@ class TransformerPredictor:
         self.directory = directory  # where it was loaded from, if anywhere
 
     @classmethod
-    def load(cls, directory: Path) -> "TransformerPredictor":
+    def load(cls, directory: Path) -> TransformerPredictor:
         directory = Path(directory)
         meta = json.loads((directory / META_FILE).read_text())
         if meta["tasks"] != TASKS:
@@ -83,7 +84,7 @@ class TransformerPredictor:
         tokenizer = AutoTokenizer.from_pretrained(directory / "encoder")
         model = MultiTaskClassifier(AutoModel.from_pretrained(directory / "encoder"))
         model.heads.load_state_dict(torch.load(directory / HEADS_FILE, map_location="cpu"))
-        torch.set_num_threads(max(1, int(os.environ.get("YUQING_TORCH_THREADS", os.cpu_count() or 1))))
+        torch.set_num_threads(get_settings().torch_threads or os.cpu_count() or 1)
         return cls(model, tokenizer, meta["max_length"], directory)
 
     def save(self, directory: Path) -> None:

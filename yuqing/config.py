@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     es_verify_certs: bool = True
     es_index_prefix: str = "yuqing"
     timezone: str = "Asia/Shanghai"
+    torch_threads: int | None = None  # YUQING_TORCH_THREADS: threads for the encoder (default: all cores)
 
     # ---- the HTTP service (serving/) ------------------------------------------------------------
     host: str = "127.0.0.1"  # YUQING_HOST: bind address; anything else must be chosen explicitly
@@ -44,6 +45,12 @@ class Settings(BaseSettings):
     reload_interval_s: float = 60.0  # YUQING_RELOAD_INTERVAL_S: champion alias check period (0: off)
     request_timeout_s: float = 60.0  # YUQING_REQUEST_TIMEOUT_S
 
+    # ---- monitoring inside the HTTP service (serving/monitoring_api.py) ------------------------
+    monitoring: bool = True  # YUQING_MONITORING: /ingest feeds the monitor and the monitoring endpoints answer
+    subjects: Path | None = None  # YUQING_SUBJECTS: a subject YAML file or folder (else <data>/subjects/, else the samples)
+    monitor_tick_s: float = 60.0  # YUQING_MONITOR_TICK_S: period of the time-based rules (silence, overdue steps); 0: off
+    delivery_consumer: bool = True  # YUQING_DELIVERY_CONSUMER: run the delivery workers in the service process
+
     def keys(self) -> list[str]:
         """The configured API keys (env and file), without blanks and comments."""
         keys = [k.strip() for k in self.api_keys.split(",")]
@@ -59,6 +66,15 @@ class Settings(BaseSettings):
     @property
     def search_dir(self) -> Path:
         return self.data_dir / "search"
+
+    @property
+    def monitoring_dir(self) -> Path:
+        return self.data_dir / "monitoring"
+
+    @property
+    def subjects_dir(self) -> Path:
+        """Where the service writes subjects (POST /subjects/put): <data>/subjects/."""
+        return self.data_dir / "subjects"
 
     @property
     def champion_uri(self) -> str:

@@ -40,7 +40,8 @@ def check_file(path: str | Path) -> int:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no such file: {path}")
-    count, problems, bad = 0, [], 0
+    count, bad = 0, 0
+    problems: list[str] = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():

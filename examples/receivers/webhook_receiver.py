@@ -14,8 +14,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 TOLERANCE = 300  # seconds: an older timestamp is a replay
 MAX_BODY = 1 << 20

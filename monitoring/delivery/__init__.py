@@ -6,7 +6,8 @@ The monitoring engine calls `publish(event_type, payload)`; see PAYLOADS.md for 
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from monitoring.delivery.dispatcher import Dispatcher, Undeliverable
 from monitoring.delivery.events import EVENT_TYPES

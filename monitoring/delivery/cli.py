@@ -39,7 +39,7 @@ def add(url: str = typer.Argument(..., help="the receiver's https URL"),
         sub = _dispatcher().create_subscription(url, event or ["*"], secret=secret, description=description)
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     _echo_json({**sub.public(), "secret": sub.secret})
 
 
@@ -57,7 +57,7 @@ def remove(subscription_id: str) -> None:
     """Delete a subscription; its queued deliveries go to the dead-letter list."""
     if not _dispatcher().delete_subscription(subscription_id):
         typer.echo(f"error: no subscription {subscription_id}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     typer.echo(f"removed {subscription_id}")
 
 
@@ -67,7 +67,7 @@ def rotate_secret(subscription_id: str) -> None:
         typer.echo(_dispatcher().rotate_secret(subscription_id))
     except KeyError:
         typer.echo(f"error: no subscription {subscription_id}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
 
 
 def deliveries(delivery_id: Optional[str] = typer.Argument(None, help="show one delivery with its attempts"),

@@ -7,7 +7,8 @@ subject / severity / title / drivers / first_steps / incident_id / link / mentio
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from yuqing.labels import CRISIS_TYPE
 

@@ -17,8 +17,9 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 from huey import crontab
@@ -30,8 +31,7 @@ from monitoring.delivery.events import EVENT_TYPES, check_event_type, envelope, 
 from monitoring.delivery.events import delivery_id as make_delivery_id
 from monitoring.delivery.queue import EmbeddedConsumer, make_huey
 from monitoring.delivery.settings import DeliverySettings
-from monitoring.delivery.store import (DEAD, DELIVERED, PENDING, Delivery, DeliveryStore, NewDelivery,
-                                       Subscription, iso, utcnow)
+from monitoring.delivery.store import DEAD, DELIVERED, PENDING, Delivery, DeliveryStore, NewDelivery, Subscription, iso, utcnow
 
 log = logging.getLogger("yuqing.delivery")
 
@@ -289,4 +289,4 @@ def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-__all__ = ["Dispatcher", "EVENT_TYPES", "Undeliverable", "new_secret"]
+__all__ = ["EVENT_TYPES", "Dispatcher", "Undeliverable", "new_secret"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from yuqing.labels import SEVERITY
 
@@ -68,7 +69,7 @@ def delivery_id(event_id_: str, target: str) -> str:
 
 def envelope(event_type: str, payload: Mapping[str, Any], now: datetime | None = None) -> dict:
     """The JSON body of a generic webhook delivery (documented in PAYLOADS.md)."""
-    created = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    created = (now or datetime.now(UTC)).astimezone(UTC)
     return {
         "id": event_id(event_type, payload),
         "type": event_type,

@@ -4,9 +4,10 @@ deadlines, and a link to the incident. One `Notice`, rendered per channel format
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitoring.delivery.events import EVENT_TYPES
@@ -72,7 +73,7 @@ class Notice:
     link: str | None
 
     @classmethod
-    def from_event(cls, event_type: str, data: Mapping[str, Any], tz: str = "Asia/Shanghai") -> "Notice":
+    def from_event(cls, event_type: str, data: Mapping[str, Any], tz: str = "Asia/Shanghai") -> Notice:
         severity = SEVERITY_ZH.get(str(data.get("severity")), str(data.get("severity") or "未定级"))
         subject = data.get("subject") or {}
         heading = f"【{severity}】{EVENT_TYPES.get(event_type, event_type)}：{data.get('title', '')}"

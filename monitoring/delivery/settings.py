@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 from yuqing.config import PROJECT_ROOT
 
@@ -40,11 +40,11 @@ class DeliverySettings:
     def channels_path(self) -> Path:
         return self.channels_file or self.delivery_dir / "channels.yaml"
 
-    def with_(self, **changes) -> "DeliverySettings":
+    def with_(self, **changes) -> DeliverySettings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "DeliverySettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeliverySettings:
         """YUQING_DATA_DIR, YUQING_REDIS_URL, YUQING_DELIVERY_MAX_ATTEMPTS, YUQING_DELIVERY_BACKOFF_BASE,
         YUQING_DELIVERY_BACKOFF_CAP, YUQING_DELIVERY_TIMEOUT, YUQING_DELIVERY_CHANNELS, YUQING_INCIDENT_URL,
         YUQING_TIMEZONE."""

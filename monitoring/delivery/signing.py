@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 TIMESTAMP_HEADER = "X-Yuqing-Timestamp"
 SIGNATURE_HEADER = "X-Yuqing-Signature"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
@@ -56,11 +56,11 @@ create index if not exists attempts_delivery on attempts (delivery_id);
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds") if moment else None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds") if moment else None
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,18 @@ def test_shared_features_equal_per_task_pipelines(baseline):
             np.testing.assert_allclose(ours[task][:, TASKS[task].index(label)], expected[:, j], atol=1e-6)
 
 
+def test_fast_transform_equals_sklearns(baseline):
+    import scipy.sparse as sp
+
+    features = baseline.features
+    texts = TEXTS + ["", "!!!", "ＡＰＰ 崩了 崩了 崩了", "没见过的字龘靐"]
+    clean = [normalize(t) for t in texts]
+    cut = segmenter(features.segmenter)
+    expected = sp.hstack([features.words.transform([cut(t) for t in clean]), features.chars.transform(clean)]).toarray()
+    np.testing.assert_allclose(features.transform(texts).toarray(), expected, atol=1e-12)
+    np.testing.assert_allclose(features.transform(clean, normalized=True).toarray(), expected, atol=1e-12)
+
+
 def test_baseline_segments_each_text_once(baseline, monkeypatch):
     import training.baseline as module
 

@@ -26,14 +26,23 @@ CLEAR_CASES = [
 
 @pytest.fixture(scope="module")
 def predictor():
+    """The registry's champion. A baseline trained here stands in only when no champion is
+    registered (as in CI), and the test output says so; a champion that exists but fails to load
+    fails these tests (ModelLoadError is not caught)."""
+    from yuqing.errors import ModelNotFoundError
     from yuqing.predictor import load_predictor
 
     try:
         return load_predictor()
-    except LookupError:
+    except ModelNotFoundError:
+        import warnings
+
         from training.baseline import BaselinePredictor
         from training.data import corpus_splits
 
+        warnings.warn("no champion registered: behavioural tests run on a baseline trained on the corpus here",
+                      stacklevel=1)
+        print("\n[behaviour] no champion registered: testing a baseline trained on the corpus here")
         train, _ = corpus_splits()
         return BaselinePredictor.fit(train["text"], {t: train[t] for t in TASKS})
 
@@ -81,6 +90,19 @@ def test_crisis_words_move_the_crisis_type(predictor, addition, crisis, directio
     before, after = predictor.predict([BASE, BASE + addition])
     delta = after.scores["crisis_type"][crisis] - before.scores["crisis_type"][crisis]
     assert delta > 0.05 if direction == "up" else delta < -0.05, delta
+
+
+@pytest.mark.parametrize("text, sentiment", [
+    # 舆情倾向性: orientation toward the organisation's reputation, whoever writes
+    ("市场监管总局通报：澜山乳业一批次婴幼儿奶粉抽检不合格，企业已启动召回", "negative"),  # third-party report of a recall
+    ("据新华社报道，宏建集团在建工地发生坍塌事故，造成三名工人受伤", "negative"),  # media report of an accident
+    ("华岳银行致歉声明：今日上午因系统升级导致部分客户无法登录手机银行，目前已全部恢复，给您带来不便深表歉意", "neutral"),  # its own apology
+    ("星澜科技荣获2026年度国家科学技术进步奖一等奖", "positive"),  # an award
+    ("澜山乳业向山区小学捐赠十万盒牛奶，并设立乡村教育基金", "positive"),  # charity
+    ("华岳银行App真是太棒了，每个月工资日准时崩溃，从不让人失望👍", "negative"),  # sarcasm stays negative
+])
+def test_sentiment_is_the_orientation_toward_the_organisation(predictor, text, sentiment):
+    assert predictor.predict([text])[0].sentiment == sentiment
 
 
 def test_complaint_word_turns_sentiment_negative(predictor):

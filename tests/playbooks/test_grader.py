@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from playbooks.grader import DEFAULT_MODEL_DIR, LearnedGrader
 from playbooks.evaluate import cohen_kappa, severity_report, under_grade_rate
+from playbooks.grader import DEFAULT_MODEL_DIR, LearnedGrader
 
 GUIDE = Path(__file__).parents[2] / "playbooks" / "severity_guide_examples.jsonl"
 ROWS = [json.loads(line) for line in GUIDE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -40,7 +40,7 @@ def test_learned_reason_is_chinese_and_names_contributors():
 
 
 def test_load_refuses_a_directory_without_meta(tmp_path):
-    with pytest.raises(FileNotFoundError, match="meta.json"):
+    with pytest.raises(FileNotFoundError, match=r"meta.json"):
         LearnedGrader.load(tmp_path)
 
 

@@ -212,9 +212,9 @@ def test_misspelt_key_in_the_rule_file_fails_with_its_name():
         validate_rule(rule)
     rule = yaml.safe_load(RULE_FILE.read_text(encoding="utf-8"))
     rule["levels"]["central_media"] = 3
-    with pytest.raises(RuleError, match="levels.central_media"):
+    with pytest.raises(RuleError, match=r"levels.central_media"):
         validate_rule(rule)
     rule = yaml.safe_load(RULE_FILE.read_text(encoding="utf-8"))
     del rule["levels"]["hot_search"]
-    with pytest.raises(RuleError, match="no entry for signal.*hot_search"):
+    with pytest.raises(RuleError, match=r"no entry for signal.*hot_search"):
         validate_rule(rule)

@@ -7,23 +7,27 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 from search.embedded import EmbeddedBackend
 
+# Writes one mention per line read from stdin ("paced") or as fast as it can ("free"), and prints
+# each index once its upsert has returned (the acknowledgement).
 WRITER = textwrap.dedent("""
-    import sys, time
+    import sys
     from search.embedded import EmbeddedBackend
     backend = EmbeddedBackend(sys.argv[1])
+    paced = sys.argv[2] == "paced"
     for i in range(10_000):
+        if paced and not sys.stdin.readline():
+            break
         backend.upsert("mentions", [{"id": f"m{i}", "text": f"华岳银行第{i}条舆情", "embedding": [1.0, float(i % 7), 0.5]}])
-        print(i, flush=True)   # acknowledged only after upsert returned
-        time.sleep(0.01)
+        print(i, flush=True)
 """)
 
 
-def _start_writer(path):
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True,
+def _start_writer(path, mode="free"):
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), mode], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True,
                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
 
@@ -48,16 +52,18 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
 
 def test_readers_work_while_another_process_writes(tmp_path):
     EmbeddedBackend(tmp_path).upsert("mentions", [{"id": "seed", "text": "华岳银行初始数据", "embedding": [1, 0, 0]}])
-    writer = _start_writer(tmp_path)
+    writer = _start_writer(tmp_path, mode="paced")
     try:
         reader = EmbeddedBackend(tmp_path)
         seen = []
-        deadline = time.time() + 20
-        while time.time() < deadline and (not seen or seen[-1] < 10):
+        for expected in range(1, 11):  # each round: one commit by the writer, then the reader looks
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+            assert int(writer.stdout.readline()) == expected - 1  # the writer's acknowledgement
             seen.append(reader.search("mentions", "华岳银行").total)
             assert reader.knn("mentions", [1, 0, 0], k=1)
-            time.sleep(0.05)
-        assert seen[-1] >= 10 and seen == sorted(seen), "reader sees the writer's commits as they land"
+            assert seen[-1] == expected + 1, "the reader sees each commit as soon as it is acknowledged"
+        assert seen == sorted(seen)
     finally:
         writer.kill()
         writer.wait()

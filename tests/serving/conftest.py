@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -107,7 +106,7 @@ class Server:
 def start_server(env: dict, log: Path, target: str = "serving.service:Yuqing", cwd: Path = ROOT,
                  seconds: float = 180) -> Server:
     port = free_port()
-    handle = open(log, "ab")
+    handle = open(log, "ab")  # noqa: SIM115 - the server writes to it after we return
     process = subprocess.Popen([sys.executable, "-m", "bentoml", "serve", target, "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT)
     handle.close()
@@ -116,3 +115,43 @@ def start_server(env: dict, log: Path, target: str = "serving.service:Yuqing", c
         server.stop()
         pytest.fail(f"the service did not become ready:\n{server.tail()}")
     return server
+
+
+# ---- monitoring: a webhook receiver on 127.0.0.1 --------------------------------------------------
+
+class WebhookReceiver:
+    """Records every POST it gets (headers, body) and answers 200; runs in a thread of the test."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append((dict(self.headers.items()), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/yuqing"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def webhook_receiver():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.stop()

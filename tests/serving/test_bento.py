@@ -4,8 +4,6 @@ model (no registry lookup)."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.serving.conftest import copy_project, project_env, start_server, yuqing
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -121,9 +121,9 @@ def test_intervals(interval, ok):
 
 
 def test_bucket_limit():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     check_buckets("1h", timedelta(hours=1), start, start + timedelta(days=30))
     with pytest.raises(LimitError):
         check_buckets("1m", timedelta(minutes=1), start, start + timedelta(days=30))

@@ -4,8 +4,9 @@ with one function, `send(config, outgoing)`, that raises DeliveryError when the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from monitoring.delivery.channels._http import DeliveryError
 from monitoring.delivery.message import Notice

@@ -19,7 +19,8 @@ import hashlib
 import hmac
 import time
 import urllib.parse
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from monitoring.delivery.channels._http import DeliveryError, check_vendor_code, post_json
 from monitoring.delivery.message import truncate_utf8

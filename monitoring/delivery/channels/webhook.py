@@ -15,7 +15,8 @@ config: {type: webhook, url: ..., secret: ...}"""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from monitoring.delivery.channels._http import DeliveryError, post
 from monitoring.delivery.signing import signed_headers

@@ -11,7 +11,8 @@ config: {type: wecom, url: <full webhook URL> | key: <KEY>, mention_userids: [..
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from monitoring.delivery.channels._http import DeliveryError, check_vendor_code, post_json
 from monitoring.delivery.message import truncate_utf8

@@ -57,7 +57,7 @@ def test_wecom_group_robot_markdown(make_dispatcher, receiver):
 
 def feishu_sign(timestamp: str, secret: str) -> str:
     # Feishu's documented recipe: HMAC-SHA256 keyed with "timestamp\nsecret" over an empty message.
-    mac = hmac.new(f"{timestamp}\n{secret}".encode("utf-8"), digestmod=hashlib.sha256).digest()
+    mac = hmac.new(f"{timestamp}\n{secret}".encode(), digestmod=hashlib.sha256).digest()
     return base64.b64encode(mac).decode("utf-8")
 
 
@@ -96,7 +96,7 @@ def test_feishu_wrong_secret_is_retried_then_dead(make_dispatcher, receiver):
 def dingtalk_sign(timestamp: str, secret: str) -> str:
     # DingTalk's documented recipe: HMAC-SHA256 keyed with the secret over "timestamp\nsecret",
     # base64; the receiver compares after URL-decoding the query string.
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}\n{secret}".encode("utf-8"), digestmod=hashlib.sha256).digest()
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}\n{secret}".encode(), digestmod=hashlib.sha256).digest()
     return base64.b64encode(mac).decode("utf-8")
 
 
