@@ -17,7 +17,7 @@ if str(REPO_ROOT) not in sys.path:  # run as `python benchmarks/x.py` from anywh
     sys.path.insert(0, str(REPO_ROOT))
 
 # The data paths are the training package's, so benchmarks read exactly the files training reads.
-from training.data import CORPUS_GLOB, DATA_DIR, HELDOUT_GLOB  # noqa: E402
+from training.data import CORPUS_GLOB, DATA_DIR, HELDOUT_GLOB  # noqa: E402, F401 - re-exported for the scripts
 
 
 def read_jsonl(pattern: str, root: Path = DATA_DIR) -> list[dict]:
