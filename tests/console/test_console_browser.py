@@ -110,7 +110,7 @@ def visit(b, path: str, name: str | None = None, shot: str | None = None):
                             " return n.loadEventEnd - n.startTime; }")
     TIMINGS[name or path] = round(elapsed, 1)
     assert elapsed < LOAD_BOUND_MS, (path, elapsed)
-    if shot and os.environ.get("YUQING_CONSOLE_SCREENSHOTS", "1") != "0":
+    if shot and os.environ.get("YUQING_CONSOLE_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{shot}.png"))
     return page
@@ -124,7 +124,7 @@ def test_every_main_page_loads_fast_with_no_outside_request(browser):
         assert page.locator("main h1").first.is_visible()
     page = visit(browser, "/console/models", "models")
     page.wait_for_selector("text=当前冠军模型")  # read by htmx once the registry answers
-    if os.environ.get("YUQING_CONSOLE_SCREENSHOTS", "1") != "0":
+    if os.environ.get("YUQING_CONSOLE_SCREENSHOTS") == "1":
         page.screenshot(path=str(SHOTS / "models.png"))
 
 
@@ -139,7 +139,7 @@ def test_search_the_case_library_and_read_a_known_case(browser):
     page.wait_for_load_state("load")
     assert page.locator("h1").inner_text() == known["title"]
     assert page.get_by_role("heading", name="教训").is_visible()
-    if os.environ.get("YUQING_CONSOLE_SCREENSHOTS", "1") != "0":
+    if os.environ.get("YUQING_CONSOLE_SCREENSHOTS") == "1":
         page.screenshot(path=str(SHOTS / "case.png"))
 
 
@@ -159,7 +159,7 @@ def test_open_the_incident_mark_a_step_done_and_it_persists(browser):
     text = page.locator("#step-2").inner_text()
     assert "逾期完成" in text and "王分析" in text
     assert "王分析 完成" in page.locator("ol.timeline").inner_text()
-    if os.environ.get("YUQING_CONSOLE_SCREENSHOTS", "1") != "0":
+    if os.environ.get("YUQING_CONSOLE_SCREENSHOTS") == "1":
         page.locator("#steps").scroll_into_view_if_needed()
         page.evaluate("() => document.getElementById('steps').scrollIntoView()")
         page.screenshot(path=str(SHOTS / "incident-steps.png"))
@@ -202,5 +202,5 @@ def test_new_incident_box_by_keyboard_only(browser):
     result = page.locator("#result").inner_text()
     assert "产品质量危机" in result and "处置步骤" in result
     assert "青禾乳业" in page.locator("#result").text_content()  # filled into the statement templates
-    if os.environ.get("YUQING_CONSOLE_SCREENSHOTS", "1") != "0":
+    if os.environ.get("YUQING_CONSOLE_SCREENSHOTS") == "1":
         page.screenshot(path=str(SHOTS / "recommend-result.png"), full_page=False)
