@@ -373,18 +373,17 @@ def report(figures: dict) -> None:
         ratio = results["champion"][1]["texts_per_s"] / results[LIMIT][1]["texts_per_s"]
         checks.append(["champion batch 1 / int8 limit", f"{ratio:.2f}", f"≥ {BARS['champion_b1_ratio']}",
                        verdict(ratio >= BARS["champion_b1_ratio"])])
-    if figures.get("startup"):
-        s = figures["startup"]
-        checks.append(["champion start-up: process start → loaded (MLflow pyfunc) → first prediction",
-                       f"{s['wall_s']:.1f} s (imports {s['import_s']:.1f}, load {s['load_s']:.1f}, "
+    def startup_row(label: str, s: dict) -> list:
+        return [label, f"{s['wall_s']:.1f} s (imports {s['import_s']:.1f}, load {s['load_s']:.1f}, "
                        f"first predict {s['first_predict_s']:.2f}; peak RSS {s['peak_rss_mb']:,.0f} MB)",
-                       f"< {BARS['startup_s']:g} s", verdict(s["wall_s"] < BARS["startup_s"])])
+                f"< {BARS['startup_s']:g} s", verdict(s["wall_s"] < BARS["startup_s"])]
+
+    if figures.get("startup"):
+        checks.append(startup_row("champion start-up: process start → loaded (MLflow pyfunc) → first prediction",
+                                  figures["startup"]))
         if figures.get("startup_no_mlflow"):
-            s = figures["startup_no_mlflow"]
-            checks.append(["the same from the model directory (training.persistence, no MLflow)",
-                           f"{s['wall_s']:.1f} s (imports {s['import_s']:.1f}, load {s['load_s']:.1f}, "
-                           f"first predict {s['first_predict_s']:.2f}; peak RSS {s['peak_rss_mb']:,.0f} MB)",
-                           f"< {BARS['startup_s']:g} s", verdict(s["wall_s"] < BARS["startup_s"])])
+            checks.append(startup_row("the same from the model directory (training.persistence, no MLflow)",
+                                      figures["startup_no_mlflow"]))
     if figures.get("stream"):
         s = figures["stream"]
         scaled = s["seconds"] * 10_000 / s["lines"]

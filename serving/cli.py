@@ -397,15 +397,12 @@ def bento(model: Optional[str] = typer.Option(None, help="MLflow model URI; defa
 
 def _register_plugins() -> None:
     """Commands that live beside their packages' code: monitoring, deliveries, severity."""
-    import importlib
-    import importlib.util
-
-    from serving import cli_monitoring
+    from monitoring.delivery.cli import register as register_deliveries
+    from serving import cli_monitoring, cli_severity
 
     cli_monitoring.register(app, lambda: _predictor(None))
-    importlib.import_module("monitoring.delivery.cli").register(app)
-    if importlib.util.find_spec("serving.cli_severity") is not None:
-        importlib.import_module("serving.cli_severity").register(app)
+    register_deliveries(app)
+    cli_severity.register(app)
 
 
 _register_plugins()

@@ -331,8 +331,6 @@ class MonitoringHub:
 
     def put_subject(self, subject) -> dict:
         """*writer*: write <data>/subjects/<id>.yaml, reload the list (undone if the list no longer loads)."""
-        from monitoring.subjects import SubjectError
-
         known = self.monitor.subjects
         if subject.id not in known and len(known) >= MAX_SUBJECTS:
             raise LimitError("subject.id", f"at most {MAX_SUBJECTS} subjects", limit=MAX_SUBJECTS, status=409)
@@ -346,15 +344,22 @@ class MonitoringHub:
         self.source.managed.mkdir(parents=True, exist_ok=True)
         previous = target.read_bytes() if target.exists() else None
         _write_atomically(target, _subject_yaml(subject).encode("utf-8"))
+        self._reload_or_undo(target, previous, "subject")
+        return {"subject": subject.model_dump(mode="json"), "created": previous is None,
+                "file": f"subjects/{target.name}", "subjects": sorted(self.monitor.subjects)}
+
+    def _reload_or_undo(self, path: Path, previous: bytes | None, field: str) -> None:
+        """Reload the subjects after `path` was written or removed; if the list no longer loads, put
+        `previous` back (None: remove the file) and refuse with 409 naming `field`."""
+        from monitoring.subjects import SubjectError
+
         try:
             subjects = self.source.load()
         except SubjectError as error:
-            _restore(target, previous)
+            _restore(path, previous)
             _reload_quietly(self.source)
-            raise LimitError("subject", str(error), status=409) from None
+            raise LimitError(field, str(error), status=409) from None
         self._rebuild(subjects)
-        return {"subject": subject.model_dump(mode="json"), "created": previous is None,
-                "file": f"subjects/{target.name}", "subjects": sorted(self.monitor.subjects)}
 
     def delete_subject(self, subject_id: str) -> dict:
         """*writer*: remove <data>/subjects/<id>.yaml and reload the list."""
@@ -381,13 +386,7 @@ class MonitoringHub:
                              status=409)
         previous = file.read_bytes()
         file.unlink()
-        try:
-            subjects = self.source.load()
-        except SubjectError as error:
-            _restore(file, previous)
-            _reload_quietly(self.source)
-            raise LimitError("id", str(error), status=409) from None
-        self._rebuild(subjects)
+        self._reload_or_undo(file, previous, "id")
         return {"deleted": subject_id, "subjects": sorted(self.monitor.subjects)}
 
     # ---- reads (reader threads) -----------------------------------------------------------------

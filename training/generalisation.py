@@ -57,14 +57,19 @@ def leave_one_writer_out(args: TrainArguments, writers: list[str] | None = None,
 def incidents_leave_one_writer_out(args: TrainArguments, echo: Echo = print) -> dict:
     """Crisis type on incident descriptions, per incident writer left out of training (the corpus,
     the case library and the other incident writers are trained on), with a per-form breakdown."""
-    import json
     from collections import defaultdict
+
+    from yuqing.jsonl import parse_lines
 
     writers = sorted(p.stem for p in data_module.INCIDENTS_DIR.glob("*.jsonl"))
     train_base = [d for d in writer_datasets().values()] + ([data_module.case_rows()] if args.cases else [])
     correct, total, per_writer = defaultdict(int), defaultdict(int), {}
     for writer in writers:
-        records = [json.loads(line) for line in (data_module.INCIDENTS_DIR / f"{writer}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+        path = data_module.INCIDENTS_DIR / f"{writer}.jsonl"
+        parsed, problems = parse_lines(path)
+        if problems:
+            raise data_module.DataValidationError(path, [data_module.RowProblem(n, p) for n, p in problems])
+        records = [r for _, r in parsed]
         train = concatenate_datasets(train_base + [data_module.incident_rows(exclude_writers=(writer,))]).shuffle(seed=args.seed)
         with tempfile.TemporaryDirectory() as folder:
             predictor = fit(replace(args, register=False), train, Path(folder))
