@@ -6,6 +6,7 @@ clients. Each simulated user waits 0.01-2 s between requests and sends, by weigh
   * 10  POST /classify   {"texts": [1-3 corpus texts]}   (adaptive batching merges concurrent calls)
   *  2  POST /similar    {"text": <corpus text>, "k": 5}
   *  1  POST /recommend  {"incident": {"text": <corpus text>}}
+  *  2  POST /ingest     {"mentions": [1-20 mentions with new ids]}   (only with --api-key: writes are keyed)
 Texts are lines of training/data/corpus/*/*.jsonl. A response counts as a failure unless it is HTTP
 200 with the expected JSON shape (one prediction per text; a list of cases; a plan with steps).
 
@@ -16,19 +17,24 @@ Bounded by design:
 
 Start the service, then run (from the repository root):
 
-    bentoml serve serving.service:Yuqing --host 127.0.0.1 --port 3000      # in another terminal
+    .venv/bin/yuqing serve --port 3000                                      # in another terminal
     .venv/bin/locust -f benchmarks/locustfile.py --host http://127.0.0.1:3000 --headless -u 20 -r 5 -t 1m
+    .venv/bin/locust -f benchmarks/locustfile.py --host http://127.0.0.1:3000 --headless -u 20 -r 5 -t 1m \
+        --api-key "$(tail -1 data/api_keys)"                                  # also /ingest
     .venv/bin/locust -f benchmarks/locustfile.py --host http://127.0.0.1:3000 --headless -u 20 -r 5 -t 1m \\
         --csv /tmp/yuqing-locust --html /tmp/yuqing-locust.html      # keep the figures
 
 Options added by this file: --max-run-seconds N (hard cap, default 300), --classify-max-texts N
-(texts per /classify request, 1..N, default 3)."""
+(texts per /classify request, 1..N, default 3), --api-key KEY (enables the /ingest task). Ingested
+mentions get ids `locust-<random>-<n>`, so a run adds mentions to the service's index."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import sys
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -61,6 +67,7 @@ def _options(parser):
                         help="hard cap on the run, in seconds, whatever -t says (default 300)")
     parser.add_argument("--classify-max-texts", type=int, default=3,
                         help="each /classify request carries 1..N corpus texts (default 3)")
+    parser.add_argument("--api-key", default="", help="bearer key for /ingest (without it /ingest is not exercised)")
 
 
 @events.init.add_listener
@@ -109,6 +116,19 @@ class YuqingUser(HttpUser):
             raise StopUser()
         options = self.environment.parsed_options
         self.max_texts = max(1, int(getattr(options, "classify_max_texts", 3) or 3))
+        self.api_key = getattr(options, "api_key", "") or ""
+        self.ids = (f"locust-{uuid.uuid4().hex[:8]}-{n}" for n in itertools.count())
+
+    @task(2)
+    def ingest(self):
+        if not self.api_key:
+            return  # writes are keyed: run with --api-key to load /ingest too
+        mentions = [{"id": next(self.ids), "text": text} for text in random.sample(TEXTS, random.randint(1, 20))]
+        with self.client.post("/ingest", json={"mentions": mentions}, name="/ingest", catch_response=True,
+                              headers={"Authorization": f"Bearer {self.api_key}"}) as response:
+            body = _json(response)
+            if body is not None and (not isinstance(body, dict) or body.get("ingested") != len(mentions)):
+                response.failure(f"expected {len(mentions)} ingested, got {str(body)[:200]}")
 
     @task(10)
     def classify(self):

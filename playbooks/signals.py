@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from yuqing.text import to_simplified
+
 # ---- the registry: every signal named once ----------------------------------------------------
 
 FAMILIES: dict[str, tuple[str, str]] = {  # code -> (Chinese name, role)
@@ -115,9 +117,7 @@ TextSignals: Any = create_model(  # type: ignore[call-overload]  # fields built 
 def present(signals: BaseModel) -> dict[str, float | bool]:
     """The signals a description carries (counts with a value, flags that are set)."""
     return {name: getattr(signals, name) for name in SIGNALS if getattr(signals, name) not in (None, False)}
-_TRAD = ("個話經嘅幾約戶會暫門報兩萬傳係機點員場網開轉後紅電發現買賣價過資內進週實華廠書醫應數監統論計調響組對訊銀覆貼維圖罰聞線詢閱讀區飲問錢將規氣連單訴結藥號團隊處議為佈財帳樓驗貨關來見裝熱溫記別營據遊預顯紀錄誤該當儲復認專稱陣觀師費總條導帶遞額鮮顧謝紙闆滅換債構幣頁療聯風測這興勞匯劑執舊險確鐵釋產兌寶鎖無談煙鉛與廳鬧補損識筆穩國擴護洩運飯從優罵領審樂裡豐鄰塊擊慶請態訓辭盡違歷準膚腫騙瀾簽眾歲銷層倉縣綫築傾細嘔瘋驚務賬禮罷館衛衞設錯訂綠獲髮噁還學隱濫購續給絡責試賠斷適嶸鍰婦兒兇掛練讚夠輩絕幫顆觸傷難聲廚爐級權題診樣講滿舖壓億縮漲證協質檢業許緊時間長東車鄉鎮齡養虧評訟償辦擠衝滯輸癱瘓視頻瀏覽載體歿燒燙瀉頭暈壞尋偵廣臺灣劃鄧藝創邊們麼嗎裏極變況則並於紛項節爭戰鬥寫聽說謂讓鏈誰選鍵蓋簡隨遠錶針鐘貓雙僅餘歐徵啟靈負檔階釐雞魚藍蘭盤齊驅禍災溝濕濾潔淨穢麵飄乾製擬滙鑑鑒灑緒勢厲歸類貸賃賴頓稅貝貪賄賂殺屬黨競標畢龍龐懷擔憂慮懲戲擾")
-_SIMP = ("个话经的几约户会暂门报两万传系机点员场网开转后红电发现买卖价过资内进周实华厂书医应数监统论计调响组对讯银复贴维图罚闻线询阅读区饮问钱将规气连单诉结药号团队处议为布财账楼验货关来见装热温记别营据游预显纪录误该当储复认专称阵观师费总条导带递额鲜顾谢纸板灭换债构币页疗联风测这兴劳汇剂执旧险确铁释产兑宝锁无谈烟铅与厅闹补损识笔稳国扩护泄运饭从优骂领审乐里丰邻块击庆请态训辞尽违历准肤肿骗澜签众岁销层仓县线筑倾细呕疯惊务账礼罢馆卫卫设错订绿获发恶还学隐滥购续给络责试赔断适嵘锾妇儿凶挂练赞够辈绝帮颗触伤难声厨炉级权题诊样讲满铺压亿缩涨证协质检业许紧时间长东车乡镇龄养亏评讼偿办挤冲滞输瘫痪视频浏览载体殁烧烫泻头晕坏寻侦广台湾划邓艺创边们么吗里极变况则并于纷项节争战斗写听说谓让链谁选键盖简随远表针钟猫双仅余欧征启灵负档阶厘鸡鱼蓝兰盘齐驱祸灾沟湿滤洁净秽面飘干制拟汇鉴鉴洒绪势厉归类贷赁赖顿税贝贪贿赂杀属党竞标毕龙庞怀担忧虑惩戏扰")
-_TO_SIMPLIFIED = str.maketrans(_TRAD, _SIMP)
+
 
 # ---- numbers ------------------------------------------------------------------------------------
 
@@ -129,7 +129,7 @@ _VAGUE = {"数十万": 300_000, "几十万": 300_000, "上百万": 1_000_000, "�
           "数千万": 30_000_000, "上亿": 100_000_000, "过亿": 100_000_000, "数亿": 300_000_000,
           "数十": 30, "几十": 30, "数百": 300, "几百": 300, "上百": 100, "百余": 100, "数千": 3000, "几千": 3000,
           "上千": 1000, "千余": 1000, "数万": 30_000, "几万": 30_000, "上万": 10_000, "万余": 10_000, "近万": 9_000,
-          "过万": 10_000, "近百": 90, "十余": 10, "十多": 10, "十几": 10, "一二十": 15, "二三十": 25, "三四十": 35,
+          "过万": 10_000, "好几万": 30_000, "好几千": 3000, "好几百": 300, "好几十": 30, "近百": 90, "十余": 10, "十多": 10, "十几": 10, "一二十": 15, "二三十": 25, "三四十": 35,
           "多名": 3, "数名": 3, "几名": 3, "多位": 3, "数位": 3, "几位": 3, "多人": 3, "数人": 3, "几个": 3,
           "大批": 1000, "大量": 1000}
 _VAGUE_RE = "|".join(sorted(map(re.escape, _VAGUE), key=len, reverse=True))
@@ -245,14 +245,14 @@ def _largest(patterns: list[str], text: str, rumor: bool = False) -> tuple[float
 
 N = f"(?P<n>{NUMBER})"
 _PEOPLE = (r"(?:用户|客户|员工|业主|投资者|储户|消费者|乘客|旅客|家庭|居民|学员|会员|骑手|工人|农民工|出借人|购房者|车主|村民|"
-           r"借款人|商户|球迷|住户|考生|家长|游客|应聘者|租客|司机|患者|学生|市民|网友|粉丝|持有人|股民|散户|老人|儿童|孩子|客人|顾客|病患|存户|球员|员工|师生)")
+           r"借款人|账户|帐户|账号|商户|球迷|住户|考生|家长|游客|应聘者|租客|司机|患者|学生|市民|网友|粉丝|持有人|股民|散户|老人|儿童|孩子|客人|顾客|病患|存户|球员|员工|师生)")
 _PERSON_CL = r"(?:名|位|个|人|户|例)"
-VULNERABLE = (r"(?:儿童|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
+VULNERABLE = (r"(?:儿童|BB|[Bb]ab(?:y|ies)|[Kk]ids|[Cc]hildren|个月大|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
               r"长者|长辈|高龄|失能|孕妇|孕期|怀孕|产妇|孕产妇|月子|哺乳期|患者|病人|透析|糖尿病|残障|残疾|盲人|养老院|敬老院|留守)")
 HARM_WORDS = (r"(?:(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
-              r"送往医院|送到医院|送进医院|看医生|睇医生|睇皮肤科|抢救|呕吐|腹泻|过敏|红肿|感染|晕厥|昏迷|头晕|胸闷|心悸|发热|"
+              r"送往医院|送到医院|送进医院|看医生|睇医生|急症室|admitted|hospitali[sz]ed|睇皮肤科|抢救|呕吐|腹泻|过敏|红肿|感染|晕厥|昏迷|头晕|胸闷|心悸|发热|"
               r"血铅超标|不适|(?:叫了?|拨打|打了?)120|120(?:急救|救护车))")
-HOSPITAL = r"(?:住院|留院|入院|ICU|重症|抢救|危重|病危)"
+HOSPITAL = r"(?:住院|留院|入院|admitted|hospitali[sz]ed|ICU|重症|抢救|危重|病危)"
 REPOSTS = [rf"(?:转发|转载|转帖|分享|share|repost)(?:咗|了)?(?:量|数|次数)?(?:合计|累计|最高|总计)?{_APPROX}{N}",
            rf"{N}\s*(?:次|条|个)?(?:转发|转载|share)", rf"转了{_APPROX}{N}\s*次"]
 VIEWS = [rf"(?:阅读量|阅读|播放量|播放|浏览量|浏览|曝光量|曝光|观看|围观|话题量|热度|views?)(?:已|次数|合计|累计)?{_APPROX}{N}",
@@ -283,7 +283,7 @@ ATTENTION_ACTION = (r"(?:约谈|问询|询问|关注函|问询函|介入|到场|
                     r"消费提示|消费警示|使用警示|发出警示|提醒|核查|了解情况|来函|约见|叫停|下发|通知|立案)")
 FORMAL_ALONE = (r"(?:立案(?:调查|侦查|审查)?|刑事拘留|刑拘|逮捕|批捕|留置|吊销|挂牌督办|市场禁入|移送公安|移送司法|联合调查组|成立(?:专项|联合)?调查组|"
                 r"中央(?:生态)?(?:环保|环境保护)?督察|查封|取缔|刑事强制措施|被控制|控制了(?:相关|涉事)?(?:责任人|嫌疑人)|国务院)")
-FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质)|recall|停产|停业|暂停(?:营业|业务|经营|销售|[^，。；]{0,8}新增业务|[^，。；]{0,6}业务)|召回|关停|停工整顿|整顿)")
+FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质|新用户注册|注册)|(?:应用商店|应用市场)?下架|suspend(?:ed)?[^，。；]{0,12}licen[cs]e|recall|停产|停业|暂停(?:营业|业务|经营|销售|新增[^，。；]{0,8}业务|[^，。；]{0,8}新增业务|[^，。；]{0,6}业务)|召回|关停|停工整顿|整顿)")
 _ORDER_BEFORE = re.compile(r"(?:责令|勒令|要求|决定|指示|依法|下令|被|监管|政府|部门|局|厅|委)")
 DEATH_WORDS = r"(?:猝死|过劳死|抢救无效|没抢救过来|自杀|轻生|跳楼|死亡|遇难|身亡|罹难|丧生|殉职|不治|没救过来|去世|过世|离世|丧命|遇害)"
 DEATHS = [rf"{N}\s*{_PERSON_CL}?[^，。；、0-9]{{0,6}}?{DEATH_WORDS}", rf"(?:死亡|遇难|身亡|罹难)(?:人数)?{_APPROX}{N}\s*{_PERSON_CL}",
@@ -295,15 +295,22 @@ HARM_SEVERE = (r"(?:危重|病危|生命危险|ICU|重症监护|抢救|致残|�
                r"器官衰竭|终身|不可逆)")
 TARGETING = (r"(?:辱骂|骂|拍打|殴打|掌掴|打人|打骂|扇|踢|调侃|嘲笑|取笑|戏弄|模仿|体罚|虐待|推搡|欺凌|霸凌|猥亵|性侵|嘲讽|羞辱|歧视|辞退|解雇|开除|劝退|降薪|误导|诱导|"
              r"哄骗|欺骗|诈骗|骗|推销|收割|套路|侵害|滞留|被困|冒用|泄露|停水|停电|延误|无法|针对)")
-SENSITIVE = (r"(?:身份证(?:号|号码)?[^。；]{0,15}(?:银行卡|卡号)|银行卡(?:号)?[^。；]{0,15}身份证|病历|健康记录|体检(?:报告|记录|数据)|"
+SENSITIVE = (r"(?:身份证(?:号|号码)?[^。；]{0,15}(?:银行卡|卡号|住址|地址)|银行卡(?:号)?[^。；]{0,15}身份证|病历|健康记录|体检(?:报告|记录|数据)|"
              r"就诊记录|病史|诊疗记录|疗程|医疗记录|(?:儿童|学生|孩子|未成年)[^，。；]{0,4}(?:信息|姓名|照片|住址)|精确[^，。；]{0,6}(?:住址|地址)|门牌号|家庭住址|"
              r"行踪|实时定位|人脸(?:信息|数据)|护照号)")
-LEAK = r"(?:报出|说出|掌握|诈骗|泄露|外泄|出售|兜售|爬取|暴露|拖库|流出|倒卖|打包|网盘|下载|可查|检索|盗取|窃取|被查询|黑产|流传)"
-AMOUNT = [rf"{_APPROX}{N}\s*(?:元|块钱|块|人民币|港元|港币)"]
-FINE = [rf"(?:罚款|罚没|处以|并处|罚金|罚)(?:人民币)?(?:合计|共计|共)?{_APPROX}{N}\s*(?:元|块)",
+LEAK = r"(?:报出|说出|掌握|诈骗|泄露|外泄|出售|售卖|贩卖|兜售|爬取|暴露|拖库|流出|倒卖|打包|网盘|下载|可查|检索|盗取|窃取|被查询|黑产|流传)"
+AMOUNT = [rf"{_APPROX}{N}\s*(?:元|块钱|块|人民币)"]
+# Amounts in other currencies, converted to yuan at round rates (the grade needs magnitude, not cents).
+CURRENCY_RATES = {r"(?:新台币|台币|NT\$|NTD)": 0.22, r"(?:港元|港币|HK\$|HKD)": 0.92, r"(?:美元|美金|US\$|USD)": 7.2}
+
+
+def _foreign(currency: str, before: str = "") -> list[str]:
+    return [rf"{before}{currency}\s*{_APPROX}{N}", rf"{before}{_APPROX}{N}\s*(?:元)?\s*{currency}"]
+FINE_WORDS = r"(?:罚款|罚没|处以|并处|罚金|裁罚|罚|fined?)"
+FINE = [rf"{FINE_WORDS}(?:人民币)?(?:合计|共计|共)?{_APPROX}{N}\s*(?:元|块)",
         rf"{N}\s*元(?:的)?罚(?:款|单)"]
-STOCK = [r"(?:股价|股票|港股|A股|美股|盘中|收盘|开盘|早盘|午后|市值|股)[^，。；]{0,14}?(?:下跌|跌|跌幅|收跌|大跌|挫|下挫|重挫|跳水|跌超|跌逾)"
-         r"(?:超过|超|逾|近|约|达|了)?\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%",
+STOCK = [r"(?:股价|股票|港股|A股|美股|盘中|收盘|收市|开盘|开市|早盘|午后|市值|股)[^，。；]{0,14}?(?:下跌|跌|跌幅|收跌|大跌|挫|下挫|重挫|跳水|跌超|跌逾)"
+         r"(?:超过|超|逾|近|约|达|了|咗)?\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%",
          r"(?:收跌|跌超|跌逾|大跌|重挫|下挫|跳水)\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"]
 STOCK_LIMIT = r"(?:跌停|暴跌|闪崩|腰斩|崩盘|股价崩|市值蒸发[^，。；]{0,6}亿)"
 RATING_DOWN = r"(?:(?:下调|调降|降低|下修)[^，。；目标价]{0,10}(?:主体|债项|信用)?(?:评级|信用等级)|评级[^，。；]{0,10}(?:下调|调降|下修|降至|降为)|信用等级(?:被)?下调|降级至)"
@@ -317,27 +324,29 @@ MONEY_LOSS = (r"(?:领不出|取不出|提不出|盗刷|被转出|被转走|无�
 BACKLASH = (r"(?:退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
             r"(?:超市|商超|平台|渠道|经销商|电商|卖场|药店|便利店|商场|门店)[^，。；]{0,12}(?:下架|撤柜|停售)|停止合作|暂停合作|终止合作)")
 COLLECTIVE = (r"(?:聚集|围堵|罢工|停工|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
-              r"集中提现|集体停运|同日停运|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
+              r"集中提现|排队退(?:卡|款|费)|集体停运|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
               r"到[^，。；]{0,8}(?:总部|售楼处|门店|项目部|办公楼|政府)[^，。；]{0,6}(?:维权|讨|要求|聚集))")
 CROWD = [rf"{N}\s*(?:名|位|个|多|余)?(?:[^，。；0-9]{{0,12}}?){COLLECTIVE}",
          rf"(?:维权群|微信群|群)(?:人数)?(?:已|已经)?(?:超过|有|达|近)?{_APPROX}{N}\s*(?:人|名)",
          rf"{COLLECTIVE}[^，。；0-9]{{0,6}}?(?:人数)?{_APPROX}{N}\s*(?:名|位|人)"]
 COLLECTIVE_MAJOR = (r"(?:挤兑|(?:多|几|数|各|[两三四五六七八九十]+)(?:个|家|间)?[^，。；]{0,4}(?:网点|分行|支行|分社|营业部)[^。；]{0,20}(?:排队|取款|提现|提款|领钱|取钱|人龙|人潮|聚集)|"
-                    r"(?:[两三四五六七八九十0-9]+|多)个[^，。；]{0,4}(?:仓|厂|基地|站点|城市|门店|工地)[^。；]{0,12}(?:同时|同日|集体)[^。；]{0,4}(?:停工|罢工|停运)|"
+                    r"(?:[两三四五六七八九十0-9]+|多|十几|十余|几十)个[^，。；]{0,4}(?:仓|厂|基地|站点|转运站|分拣中心|网点|城市|门店|工地)[^。；]{0,12}(?:同时|同日|同步|集体)[^。；]{0,4}(?:停工|罢工|停运|停跑)|"
+                    r"(?:多地|(?:多|[0-9两三四五六七八九十几余]+)(?:家|个)?(?:城市|门店|分店))[^。；]{0,16}(?:排队|挤)[^。；]{0,4}退(?:卡|款|费)|"
                     r"(?:排队|取款)[^。；]{0,10}多个网点|堵(?:塞)?(?:道路|路|交通)|群体性事件|"
-                    r"(?:全国|多地|多个城市|跨省|跨地区|[0-9两三四五六七八九十]+个城市|十余个城市)[^。；]{0,24}(?:停工|罢工|停运|停摆|停止接单))")
-AFFECTED = [rf"(?:涉及|影响|波及|受影响|牵涉|覆盖|泄露|涉事|累计)(?:的)?{_PEOPLE}?{_APPROX}{N}\s*(?:名|位|人|户|个|家|条|万)",
-            rf"{N}\s*(?:名|位|户|个|多|余)?[^，。；0-9]{0,3}?{_PEOPLE}",
+                    r"(?:全国|多地|多个城市|跨省|跨地区|[0-9两三四五六七八九十]+个城市|十余个城市)[^。；]{0,24}(?:停工|罢工|停运|停摆|停跑|停止接单))")
+AFFECTED = [rf"(?:涉及|影响|波及|受影响|牵涉|覆盖|泄露|涉事|累计)(?:的)?{_PEOPLE}?(?:有|达)?{_APPROX}{N}\s*(?:名|位|人|户|个|家|条|万)",
+            rf"{N}\s*(?:名|位|户|个|多|余)?[^，。；0-9]{{0,3}}?{_PEOPLE}",
             rf"{N}\s*(?:条|份)(?:[^，。；0-9]{{0,6}}?)(?:信息|数据|记录|手机号|号码|资料|简历|订单)",
+            rf"(?:数据|信息|记录)[^，。；]{{0,12}}?(?:总量|总计|共计|合计|规模)\s*{_APPROX}{N}\s*条",
             rf"{N}\s*(?:户|人)(?:停水|停电|停气|受影响|滞留|被困|无法)"]
-FLIGHTS = [rf"(?:取消|延误|停飞|备降|返航)(?:了)?(?:航班|班次|车次|列车)?{_APPROX}{N}\s*(?:个|班|架次|趟|次)?",
+FLIGHTS = [rf"(?:取消|cancel(?:led|ed)?|延误|delay(?:ed)?|停飞|备降|返航)\s*(?:了|咗)?(?:航班|班次|车次|列车)?{_APPROX}{N}\s*(?:个|班|架次|趟|次)?",
            rf"{N}\s*(?:个|班|架次|趟)?(?:航班|班次|车次|趟列车)(?:被)?(?:取消|延误|停飞|停运)"]
 PARCELS = [rf"{N}\s*(?:件|单|票)(?:包裹|快件|快递|订单|货物)?[^，。；]{{0,6}}(?:滞留|积压|延误|停滞|无法派送)",
            rf"(?:滞留|积压)(?:了|有)?(?:的)?(?:好)?(?:包裹|快件|快递|订单)?{_APPROX}{N}\s*(?:件|单|票)"]
-OUTAGE_WORDS = r"(?:登不进|登录不了|用不了|不能用|打不开|中断|故障|瘫痪|停摆|宕机|停水|停电|停气|停运|无法|异常|崩|报错|停服|进不去|停诊|挂不了|打不到|瘫|停止供)"
+OUTAGE_WORDS = r"(?:\bdown\b|outage|全断|断网|登不进|登录不了|用不了|不能用|打不开|中断|故障|瘫痪|停摆|宕机|停水|停电|停气|停运|无法|异常|崩|报错|停服|进不去|停诊|挂不了|打不到|瘫|停止供)"
 OUTLETS = [rf"{N}\s*(?:家|所|个|座|间)(?:[^，。；0-9]{{0,4}})?(?:门店|网点|学校|医院|营业厅|分店|药店|超市|站点|校区|幼儿园|社区|加油站|工厂)"]
 PARTIAL_OUTAGE = r"(?:停运|停摆|停诊|停课|闭店|瘫痪|宕机|停服|服务中断|系统崩溃|全面崩溃)"
-TOTAL_OUTAGE = (r"(?:全网瘫痪|全面瘫痪|全线停运|全市停运|全城停运|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|停水|停电|停气|停暖|"
+TOTAL_OUTAGE = (r"(?:暂停[^，。；]{0,6}供水|data\s*全断|全网断|全网瘫痪|全面瘫痪|全线停运|全市停运|全城停运|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|停水|停电|停气|停暖|"
                 r"断水|断电|自来水停供|停止供水|暂停(?:取水)?供水|供水中断|停止供暖|停止供气)")
 SILENCE = (r"(?:未|没有|没|无|尚未|仍未|从未|始终未|一直未|冇)(?:作出|作|给出|发布|发出|对外|公开)?(?:任何)?(?:回应|回复|表态|发声|说明|"
            r"声明|澄清|解释|通报)|no comment|不予回应|拒绝回应|避而不谈|保持沉默|沉默")
@@ -377,10 +386,34 @@ _FULL_WIDTH_PUNCTUATION = {ord(a): b for a, b in {",": "，", ";": "；", ":": "
 
 
 def normalise(text: str) -> str:
-    """NFKC (full-width digits and commas), traditional → simplified for the words the lexicons use."""
-    text = unicodedata.normalize("NFKC", text or "").translate(_TO_SIMPLIFIED)
+    """NFKC (full-width digits and commas), Traditional → Simplified (the lexicons are simplified)."""
+    text = to_simplified(unicodedata.normalize("NFKC", text or ""))
     text = re.sub(r"(?<=[0-9]),(?=[0-9]{3})", "", text)
     return text.translate(_FULL_WIDTH_PUNCTUATION)
+
+
+def _read_money(text: str, rumor: bool, values: dict, evidence: dict) -> None:
+    """amount_yuan and fine_yuan: other currencies converted, then yuan in a text where those
+    amounts are blanked out; an amount that is the fine is not also "money involved"."""
+    amounts: list[tuple[float, str]] = []
+    fines: list[tuple[float, str]] = []
+    yuan_text = text
+    for currency, rate in CURRENCY_RATES.items():
+        for found_list, patterns in ((amounts, _foreign(currency)),
+                                     (fines, _foreign(currency, rf"{FINE_WORDS}[^，。；0-9]{{0,12}}?"))):
+            found = _largest(patterns, text, rumor)
+            if found:
+                found_list.append((found[0] * rate, found[1]))
+        yuan_text = re.sub(rf"{currency}\s*{NUMBER}|{NUMBER}\s*(?:元)?\s*{currency}", "·", yuan_text)
+    for found_list, patterns in ((amounts, AMOUNT), (fines, FINE)):
+        found = _largest(patterns, yuan_text, rumor)
+        if found:
+            found_list.append(found)
+    if fines:
+        values["fine_yuan"], evidence["fine_yuan"] = max(fines)
+        amounts = [a for a in amounts if a[0] != values["fine_yuan"]]
+    if amounts:
+        values["amount_yuan"], evidence["amount_yuan"] = max(amounts)
 
 
 def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
@@ -404,15 +437,13 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
                 values[name], evidence[name] = True, match.group(0)
                 return
 
+    _read_money(text, rumor, values, evidence)
     for name, patterns in (("reposts", REPOSTS), ("views", VIEWS), ("mentions", MENTIONS), ("complaints", COMPLAINTS),
-                           ("deaths", DEATHS), ("injured", INJURED), ("amount_yuan", AMOUNT), ("fine_yuan", FINE),
+                           ("deaths", DEATHS), ("injured", INJURED),
                            ("stock_drop_pct", STOCK), ("affected_people", AFFECTED), ("flights_cancelled", FLIGHTS),
                            ("parcels_stranded", PARCELS), ("outlets_affected", OUTLETS), ("crowd_size", CROWD),
                            ("negative_share_pct", NEGATIVE_SHARE), ("spike_ratio", SPIKE)):
         count(name, patterns)
-    # an amount that is a fine is not also "money involved"
-    if values.get("fine_yuan") and values.get("amount_yuan") == values["fine_yuan"]:
-        values.pop("amount_yuan"), evidence.pop("amount_yuan")
     if "deaths" not in values:
         flag("deaths", DEATH_WORDS)
         if values.get("deaths") is True:
@@ -478,7 +509,7 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
         if hours and hours > (values.get("unanswered_hours") or 0):
             values["unanswered_hours"], evidence["unanswered_hours"] = hours, sentence.strip()[:40]
     # a closing drop is the day's drop (盘中一度跌11%，收跌9.4% → 9.4)
-    closing = _largest([r"(?:收盘|收跌|收)[^，。；0-9]{0,6}?(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"], text, rumor)
+    closing = _largest([r"(?:收盘|收市|收跌|收)[^，。；0-9]{0,6}?(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"], text, rumor)
     if closing and values.get("stock_drop_pct") and re.search(r"(?:盘中|一度)", evidence["stock_drop_pct"]):
         values["stock_drop_pct"], evidence["stock_drop_pct"] = closing
     # a spike is about the volume of information, not trading volume

@@ -6,9 +6,9 @@ its latency estimate exceeds `max_latency_ms` (with 30 ms, below one forward pas
 503s under 8 clients), has no bound on its queue and answers refusals with a traceback. Here:
 
 * one model thread; while it runs a batch, new requests queue; when it is free it takes every
-  queued text up to `max_batch_size` (continuous batching: no artificial wait, so a lone request
+  queued text up to the batch size (configured, or the model's own `serving_batch_size`) (continuous batching: no artificial wait, so a lone request
   costs one forward pass and a busy service runs full batches);
-* a request's texts are split into parts of at most `max_batch_size`; all parts are answered;
+* a request's texts are split into parts of at most the batch size; all parts are answered;
 * a request is admitted only if the queue holds fewer than `max_queue_texts` texts and the
   expected wait (queued texts × measured seconds per text) is under `max_latency_ms`; otherwise
   `Overloaded` (HTTP 503 with Retry-After), before any work is queued;
@@ -47,12 +47,12 @@ class _Part:
 
 
 class Batcher:
-    def __init__(self, current: Callable[[], Any], max_batch_size: int = 64, max_latency_ms: int = 2000,
+    def __init__(self, current: Callable[[], Any], max_batch_size: int | None = None, max_latency_ms: int = 2000,
                  max_queue_texts: int = 4096, on_batch: Callable[[list, Any], None] | None = None):
         self.current = current  # () -> the runtime to use for newly admitted requests
-        self.max_batch_size = max(1, int(max_batch_size))
+        self.fixed_batch_size = max(1, int(max_batch_size)) if max_batch_size else None
         self.max_latency = max_latency_ms / 1000.0
-        self.max_queue_texts = max(self.max_batch_size, int(max_queue_texts))
+        self.max_queue_texts = max(self.fixed_batch_size or 1, int(max_queue_texts))
         self.on_batch = on_batch
         self.seconds_per_text = 0.0  # EWMA of measured forward-pass cost
         self.queued_texts = 0
@@ -62,6 +62,12 @@ class Batcher:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="yuqing-model")
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task | None = None
+
+    def batch_size(self, model: Any) -> int:
+        """Texts per forward pass for this runtime's model: the configured size, else the model's own."""
+        from yuqing.predictor import serving_batch_size
+
+        return self.fixed_batch_size or serving_batch_size(model.predictor)
 
     # ---- admission ----------------------------------------------------------------------------
     def expected_wait(self) -> float:
@@ -83,8 +89,8 @@ class Batcher:
         loop = asyncio.get_running_loop()
         self._ensure_worker(loop)
         model = self.current()
-        parts = [_Part(texts[i:i + self.max_batch_size], model, loop.create_future())
-                 for i in range(0, len(texts), self.max_batch_size)]
+        size = self.batch_size(model)
+        parts = [_Part(texts[i:i + size], model, loop.create_future()) for i in range(0, len(texts), size)]
         self._queue.extend(parts)
         self.queued_texts += len(texts)
         self._wake.set()
@@ -108,6 +114,7 @@ class Batcher:
         batch: list[_Part] = []
         size = 0
         model = None
+        limit = 0
         skipped: list[_Part] = []
         while self._queue:
             part = self._queue[0]
@@ -116,11 +123,11 @@ class Batcher:
                 self.queued_texts -= len(part.texts)
                 continue
             if model is None:
-                model = part.model
+                model, limit = part.model, self.batch_size(part.model)
             if part.model is not model:
                 skipped.append(self._queue.popleft())  # a newer model's part waits for the next pass
                 continue
-            if size + len(part.texts) > self.max_batch_size:
+            if size + len(part.texts) > limit:
                 break
             batch.append(self._queue.popleft())
             size += len(part.texts)
@@ -144,7 +151,7 @@ class Batcher:
             started = time.perf_counter()
             try:
                 predictions = await loop.run_in_executor(
-                    self._executor, lambda model=model, texts=texts: model.predictor.predict(texts, batch_size=self.max_batch_size))
+                    self._executor, lambda model=model, texts=texts: model.predictor.predict(texts, batch_size=self.batch_size(model)))
             except Exception as error:  # a bug or a broken model: these requests fail, others go on
                 logger.error("forward pass of %d texts failed: %s: %s", len(texts), type(error).__name__, error)
                 for part in batch:

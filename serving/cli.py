@@ -128,7 +128,9 @@ def evaluate(data: Optional[Path] = typer.Option(None, help="labelled JSONL/CSV/
              leave_one_writer_out: bool = typer.Option(False, "--leave-one-writer-out",
                                                        help="train on all writers but one, test on that one, for each writer"),
              kind: str = typer.Option("baseline", help="with --leave-one-writer-out: the model kind to train"),
-             public: list[str] = typer.Option([], help="with --leave-one-writer-out: public sets added to training"),
+             public: Optional[list[str]] = typer.Option(None, help="with --leave-one-writer-out: public sets added to "
+                                                        f"training (default {'+'.join(DEFAULTS.public_sets)}, as `train`; none)"),
+             mentions: bool = typer.Option(True, help="with --leave-one-writer-out: the corpus writers' mentions"),
              epochs: float = typer.Option(DEFAULTS.epochs, help="with --leave-one-writer-out and a transformer"),
              incidents: bool = typer.Option(True, help="with --leave-one-writer-out: also crisis type on incidents, per incident writer")):
     """Per-task accuracy, macro-F1 and per-class table on a labelled file or a public test set; or
@@ -140,10 +142,12 @@ def evaluate(data: Optional[Path] = typer.Option(None, help="labelled JSONL/CSV/
     if leave_one_writer_out:
         from training.generalisation import leave_one_writer_out as run_lowo
 
-        args = TrainArguments(model=kind, public_sets=public, epochs=epochs)
-        result = run_lowo(args, echo=console.print)
-        for task, figures in result["summary"].items():
-            console.print(f"{task:<12} mean {figures['mean']:.3f}  worst {figures['worst']:.3f} (writer {figures['worst_writer']})")
+        args = TrainArguments(model=kind, public_sets=_public_sets(public, no_corpus=False), epochs=epochs)
+        console.print(f"training each fold with public sets: {', '.join(args.public_sets) or 'none'}")
+        if mentions:
+            result = run_lowo(args, echo=console.print)
+            for task, figures in result["summary"].items():
+                console.print(f"{task:<12} mean {figures['mean']:.3f}  worst {figures['worst']:.3f} (writer {figures['worst_writer']})")
         if incidents:
             from training.generalisation import incidents_leave_one_writer_out
 

@@ -81,7 +81,8 @@ def register(app: typer.Typer) -> None:
 
         rows = _rows(data)
         chosen = None if grader == "rule" else (default_grader() if grader == "default" else LearnedGrader.load(Path(grader)))
-        report = ev.severity_report(rows, ev.grade_incidents(rows, chosen))
+        graded = ev.grade_incidents(rows, chosen)
+        report = ev.severity_report(rows, graded)
         report["grader"] = "rule" if chosen is None else f"{chosen.policy} ({grader})"
         report["note"] = "crisis_type taken from the gold label: severity figures do not depend on the classifier"
         if not show_misses:
@@ -90,9 +91,12 @@ def register(app: typer.Typer) -> None:
             report["leave_one_writer_out"] = ev.leave_one_writer_out(rows)
         if second_grades:
             second = {r["id"]: r["severity"] for r in ev.load_incidents(second_grades)}
-            both = [r for r in rows if r.get("id") in second]
-            report["second_grading"] = {"incidents": len(both), "kappa_writer_vs_second": round(ev.cohen_kappa(
-                [r["severity"] for r in both], [second[r["id"]] for r in both]), 4)}
+            both = [(r, g) for r, g in zip(rows, graded) if r.get("id") in second]
+            writers = [r["severity"] for r, _ in both]
+            report["second_grading"] = {
+                "incidents": len(both),
+                "kappa_writer_vs_second": round(ev.cohen_kappa(writers, [second[r["id"]] for r, _ in both]), 4),
+                "kappa_grader_vs_writer": round(ev.cohen_kappa(writers, [g for _, g in both]), 4)}
         console.print_json(json.dumps(report, ensure_ascii=False))
 
     @app.command("train-severity")

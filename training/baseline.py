@@ -194,6 +194,9 @@ class SharedFeatures:
 
 class BaselinePredictor:
     kind = "baseline"
+    # One sparse matrix per pass: larger passes are cheaper per text (measured on 2 cores:
+    # 3,300 texts/s at 32, 4,300 at 256), and a pass of 256 still takes only ~60 ms.
+    serving_batch_size = 256
 
     def __init__(self, features: SharedFeatures | None, heads: dict[str, Head] | None = None,
                  pipelines: dict[str, Pipeline] | None = None):

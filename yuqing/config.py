@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""  # YUQING_ALLOWED_HOSTS: Host names accepted besides 127.0.0.1, localhost, ::1 ('*': any)
     allowed_origins: str = ""  # YUQING_ALLOWED_ORIGINS: browser origins accepted besides the service's own hosts
     max_body_bytes: int = 32 * 1024 * 1024  # YUQING_MAX_BODY_BYTES: larger request bodies get 413
-    batch_max_size: int = 64  # YUQING_BATCH_MAX_SIZE: texts per forward pass of the adaptive batcher
+    # YUQING_BATCH_MAX_SIZE: texts per forward pass of the adaptive batcher (default: the model's own
+    # `serving_batch_size`, 256 for the baseline, 64 for models with an encoder)
+    batch_max_size: int | None = None
     batch_max_latency_ms: int = 2000  # YUQING_BATCH_MAX_LATENCY_MS: expected queueing beyond this -> 503
     queue_max_texts: int = 4096  # YUQING_QUEUE_MAX_TEXTS: texts waiting for the model beyond this -> 503
     reload_interval_s: float = 60.0  # YUQING_RELOAD_INTERVAL_S: champion alias check period (0: off)

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+DEFAULT_SERVING_BATCH_SIZE = 64  # an encoder's pass: larger batches add latency, not throughput
+
+
 @runtime_checkable
 class Predictor(Protocol):
     kind: str  # "baseline" | "transformer" | ...
@@ -23,6 +26,11 @@ class Predictor(Protocol):
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[Prediction]:
         """Labels, per-label scores and (where the model has one) the embedding of each text."""
         ...
+
+
+def serving_batch_size(predictor: Predictor) -> int:
+    """Texts per forward pass that serve this model best (a model may declare `serving_batch_size`)."""
+    return int(getattr(predictor, "serving_batch_size", DEFAULT_SERVING_BATCH_SIZE))
 
 
 def load_predictor(model_uri: str | None = None) -> Predictor:

@@ -13,7 +13,8 @@ def test_segmentation_is_shared_and_drops_punctuation():
 
 def test_user_words_stay_whole():
     add_words(["鼎昇消费金融"])
-    assert "鼎昇消费金融" in tokenize("鼎昇消费金融暴雷了")
+    assert normalize("鼎昇消费金融") in tokenize("鼎昇消费金融暴雷了")
+    assert normalize("鼎昇消費金融") in tokenize("鼎昇消費金融暴雷了")  # either script, one word
 
 
 def test_query_terms_are_distinct_capped_and_without_stopwords():
@@ -39,3 +40,8 @@ def test_parallel_segmentation_never_hangs_when_the_main_script_has_no_file():
     result = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=120,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.stdout.strip() == "ok", result.stderr[-500:]
+
+
+def test_traditional_and_simplified_normalise_to_one_form():
+    assert normalize("兒童住院，證監會立案") == normalize("儿童住院，证监会立案") == "儿童住院,证监会立案"
+    assert tokenize("華岳銀行擠兌") == tokenize("华岳银行挤兑")

@@ -85,6 +85,34 @@ def test_family_signals_from_varied_phrasings(text, name):
     assert name in present(read_signals(text)), (text, present(read_signals(text)))
 
 
+# ---- Traditional script, Cantonese, English and other currencies (the same families) -----------
+
+@pytest.mark.parametrize("text, name", [
+    ("據報有三名長者食用後要入院留醫", "vulnerable_harmed"),
+    ("一個 BB 飲完之後被 admitted to hospital 觀察", "vulnerable_harmed"),
+    ("暴雨下機場全日 cancel 咗二百幾班", "flights_cancelled"),
+    ("全港 fibre 用戶今朝 data 全斷", "total_outage"),
+    ("六個城市嘅轉運站同步罷工", "collective_major"),
+    ("多家门店出现会员排队退费，人数上千", "collective_major"),
+    ("網信辦要求應用商店下架該App", "regulator_formal"),
+    ("監管機構宣布暫停該券商牌照三個月", "regulator_formal"),
+    ("受影響的帳戶有好幾萬個", "affected_people"),
+    ("该平台近五百名小学生的姓名与家长电话被打包售卖", "sensitive_data"),
+])
+def test_families_read_in_other_scripts_and_registers(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+@pytest.mark.parametrize("text, field, yuan", [
+    ("詐騙集團共騙走新台幣五千萬元", "amount_yuan", 5e7 * 0.22),
+    ("證監會罰款 HK$2,000 萬", "fine_yuan", 2e7 * 0.92),
+    ("該行在紐約被監管機構罰款 300 萬美元", "fine_yuan", 3e6 * 7.2),
+    ("涉案资金3000万元，另被罚款 HK$1.2 亿", "amount_yuan", 3e7),
+])
+def test_other_currencies_are_converted_to_yuan(text, field, yuan):
+    assert getattr(read_signals(text), field) == pytest.approx(yuan, rel=0.01), present(read_signals(text))
+
+
 def test_loose_magnitudes():
     assert read_signals("数十名居民头晕就医").injured == 30
     assert read_signals("一百多名家长联名投诉").crowd_size >= 100

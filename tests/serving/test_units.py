@@ -87,6 +87,31 @@ def test_requests_finish_on_the_model_they_were_admitted_with():
     (old, old_rt), (new, new_rt) = asyncio.run(main())
     assert {p.version for p in old} == {"1"} and old_rt.model_version == "1"
     assert {p.version for p in new} == {"2"} and new_rt.model_version == "2"
+
+def test_batcher_uses_each_models_own_batch_size_unless_configured():
+    """A fast sparse model serves best in large passes, an encoder in small ones; after a champion
+    switch the new model's size applies. A configured size overrides both."""
+    first = _Runtime("1", delay=0.02)
+    first.predictor.serving_batch_size = 5
+    current = {"runtime": first}
+    batcher = Batcher(lambda: current["runtime"])
+
+    async def main():
+        await batcher.predict([f"a{i}" for i in range(12)])
+        current["runtime"] = _Runtime("2", delay=0.02)  # declares nothing: the encoder default, 64
+        await batcher.predict([f"b{i}" for i in range(100)])
+
+    asyncio.run(main())
+    assert max(first.predictor.calls) == 5 and sum(first.predictor.calls) == 12
+    assert max(current["runtime"].predictor.calls) == 64
+    batcher.close()
+    fixed = _Runtime("3")
+    fixed.predictor.serving_batch_size = 256
+    batcher = Batcher(lambda: fixed, max_batch_size=7)
+    asyncio.run(batcher.predict(["c"] * 20))
+    assert max(fixed.predictor.calls) == 7
+    batcher.close()
+
     batcher.close()
 
 
