@@ -150,6 +150,8 @@ class LearnedGrader:
         directory.mkdir(parents=True, exist_ok=True)
         if self.model is not None:
             joblib.dump(self.model, directory / "model.joblib")
+        else:  # a rule-only grader: a model left from an earlier fit must not look current
+            (directory / "model.joblib").unlink(missing_ok=True)
         meta = {**self.meta, "format_version": FORMAT_VERSION, "policy": self.policy, "features": feature_names(),
                 "classes": GRADES, "sklearn_version": sklearn.__version__, "model": "StandardScaler+LogisticRegression"}
         (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

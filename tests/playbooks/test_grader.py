@@ -20,6 +20,9 @@ def test_round_trip_save_load(tmp_path):
     loaded = LearnedGrader.load(grader.save(tmp_path / "grader"))
     assert loaded.policy == "learned" and loaded.predict_levels(ROWS) == before
     assert (tmp_path / "grader" / "model.joblib").exists() and json.loads((tmp_path / "grader" / "meta.json").read_text())["features"]
+    LearnedGrader.fit(ROWS, policy="rule").save(tmp_path / "grader")  # refit as rule-only in the same place
+    assert not (tmp_path / "grader" / "model.joblib").exists()
+    assert LearnedGrader.load(tmp_path / "grader").policy == "rule"
 
 
 def test_max_policy_never_grades_below_the_rule():
