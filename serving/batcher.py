@@ -48,8 +48,11 @@ class _Part:
 
 class Batcher:
     def __init__(self, current: Callable[[], Any], max_batch_size: int | None = None, max_latency_ms: int = 2000,
-                 max_queue_texts: int = 4096, on_batch: Callable[[list, Any], None] | None = None):
+                 max_queue_texts: int = 4096, on_batch: Callable[[list, Any], None] | None = None,
+                 run: Callable[[Any, list[str], int], list] | None = None, passes_in_flight: int = 1):
         self.current = current  # () -> the runtime to use for newly admitted requests
+        # (runtime, texts, batch size) -> predictions: in this process by default, or in a model process
+        self.run = run or (lambda model, texts, size: model.predictor.predict(texts, batch_size=size))
         self.fixed_batch_size = max(1, int(max_batch_size)) if max_batch_size else None
         self.max_latency = max_latency_ms / 1000.0
         self.max_queue_texts = max(self.fixed_batch_size or 1, int(max_queue_texts))
@@ -59,7 +62,10 @@ class Batcher:
         self.running_texts = 0
         self.batches = 0
         self._queue: deque[_Part] = deque()
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="yuqing-model")
+        # One pass at a time in this process (two would only take turns on the GIL); two when `run`
+        # hands passes to a model process, so it starts the next while this one's answer travels back.
+        self.passes_in_flight = max(1, passes_in_flight)
+        self._executor = ThreadPoolExecutor(self.passes_in_flight, thread_name_prefix="yuqing-model")
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task | None = None
 
@@ -136,45 +142,51 @@ class Batcher:
         return batch
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(self.passes_in_flight)
         while True:
             if not self._queue:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            await slots.acquire()  # taken after the wait, so the pass takes everything queued meanwhile
             batch = self._take()
             if not batch:
+                slots.release()
                 continue
-            texts = [t for part in batch for t in part.texts]
-            model = batch[0].model
-            self.running_texts = len(texts)
-            started = time.perf_counter()
-            try:
-                predictions = await loop.run_in_executor(
-                    self._executor, lambda model=model, texts=texts: model.predictor.predict(texts, batch_size=self.batch_size(model)))
-            except Exception as error:  # a bug or a broken model: these requests fail, others go on
-                logger.error("forward pass of %d texts failed: %s: %s", len(texts), type(error).__name__, error)
-                for part in batch:
-                    if not part.future.done():
-                        part.future.set_exception(error)
-                continue
-            finally:
-                self.running_texts = 0
-            elapsed = time.perf_counter() - started
-            per_text = elapsed / len(texts)
-            self.seconds_per_text = per_text if not self.batches else 0.8 * self.seconds_per_text + 0.2 * per_text
-            self.batches += 1
-            offset = 0
+            task = asyncio.get_running_loop().create_task(self._pass(batch))
+            task.add_done_callback(lambda _: slots.release())
+
+    async def _pass(self, batch: list[_Part]) -> None:
+        """One forward pass: answer every part of `batch`, or fail them all with the pass's error."""
+        texts = [t for part in batch for t in part.texts]
+        model = batch[0].model
+        self.running_texts += len(texts)
+        started = time.perf_counter()
+        try:
+            predictions = await asyncio.get_running_loop().run_in_executor(
+                self._executor, lambda: self.run(model, texts, self.batch_size(model)))
+        except Exception as error:  # a bug or a broken model: these requests fail, others go on
+            logger.error("forward pass of %d texts failed: %s: %s", len(texts), type(error).__name__, error)
             for part in batch:
-                chunk = predictions[offset:offset + len(part.texts)]
-                offset += len(part.texts)
                 if not part.future.done():
-                    part.future.set_result(chunk)
-            if self.on_batch is not None:
-                try:
-                    self.on_batch(predictions, model)
-                except Exception:  # metrics must never fail a request
-                    logger.exception("batch callback failed")
+                    part.future.set_exception(error)
+            return
+        finally:
+            self.running_texts -= len(texts)
+        per_text = (time.perf_counter() - started) / len(texts)
+        self.seconds_per_text = per_text if not self.batches else 0.8 * self.seconds_per_text + 0.2 * per_text
+        self.batches += 1
+        offset = 0
+        for part in batch:
+            chunk = predictions[offset:offset + len(part.texts)]
+            offset += len(part.texts)
+            if not part.future.done():
+                part.future.set_result(chunk)
+        if self.on_batch is not None:
+            try:
+                self.on_batch(predictions, model)
+            except Exception:  # metrics must never fail a request
+                logger.exception("batch callback failed")
 
     def run_sync(self, function: Callable[[], Any]) -> asyncio.Future:
         """Run other model work (a champion's warm-up) on the model thread, between batches."""

@@ -145,6 +145,11 @@ class ReloadAnswer(BaseModel):
     seconds: float = 0.0
 
 
+def _source_uri(runtime: Runtime) -> str:
+    """Where a model process loads this runtime's model from: one fixed version, never an alias."""
+    return getattr(runtime, "source_uri", None) or runtime.model_uri or runtime.settings.champion_uri
+
+
 def _error(status: int, message: str, field: str | None = None, limit: Any = None, headers: dict | None = None):
     body: dict[str, Any] = {"error": message, "detail": message}
     if field:
@@ -174,6 +179,7 @@ class Yuqing:
             predictor = unwrap(mlflow.pyfunc.load_model(self.bento_model.path_of("mlflow_model")))
             self.runtime = Runtime(model_uri=f"bentoml:{self.bento_model.tag}", predictor=predictor,
                                    model_version=f"bento:{self.bento_model.tag}")
+            self.runtime.source_uri = str(self.bento_model.path_of("mlflow_model"))
         elif os.environ.get("YUQING_MODEL_URI"):
             self.runtime = Runtime(model_uri=os.environ["YUQING_MODEL_URI"])
         else:
@@ -188,9 +194,12 @@ class Yuqing:
         self.runtime.sync_cases()  # start-up work: no request ever re-indexes
         self._metrics = metrics()
         serving_version(self.runtime.model_version)
+        self.model_process = self._start_model_process() if settings.model_process else None
         self.batcher = Batcher(lambda: self.runtime, max_batch_size=settings.batch_max_size,
                                max_latency_ms=settings.batch_max_latency_ms, max_queue_texts=settings.queue_max_texts,
-                               on_batch=lambda predictions, rt: count_predictions(predictions, rt.model_version))
+                               on_batch=lambda predictions, rt: count_predictions(predictions, rt.model_version),
+                               run=self._run_in_model_process if self.model_process else None,
+                               passes_in_flight=2 if self.model_process else 1)
         self._readers = ThreadPoolExecutor(4, thread_name_prefix="yuqing-read")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="yuqing-write")
         self._reads_in_flight = 0
@@ -233,6 +242,19 @@ class Yuqing:
 
             await asyncio.get_running_loop().run_in_executor(None, stop_consumer)  # attempts in progress finish
         self.batcher.close()
+        if self.model_process is not None:
+            self.model_process.close()
+
+    def _start_model_process(self):
+        """The child that runs forward passes, with the current model loaded before we are ready."""
+        from serving.model_process import ModelProcess
+
+        process = ModelProcess()
+        process.predict(_source_uri(self.runtime), ["预热"], 1)
+        return process
+
+    def _run_in_model_process(self, runtime: Runtime, texts: list[str], batch_size: int) -> list:
+        return self.model_process.predict(_source_uri(runtime), texts, batch_size)
 
     def _switch(self, runtime: Runtime) -> None:
         from serving.metrics import metrics, serving_version

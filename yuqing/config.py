@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # YUQING_BATCH_MAX_SIZE: texts per forward pass of the adaptive batcher (default: the model's own
     # `serving_batch_size`, 256 for the baseline, 64 for models with an encoder)
     batch_max_size: int | None = None
+    model_process: bool = True  # YUQING_MODEL_PROCESS: forward passes in a child process (its own GIL and core)
     batch_max_latency_ms: int = 2000  # YUQING_BATCH_MAX_LATENCY_MS: expected queueing beyond this -> 503
     queue_max_texts: int = 4096  # YUQING_QUEUE_MAX_TEXTS: texts waiting for the model beyond this -> 503
     reload_interval_s: float = 60.0  # YUQING_RELOAD_INTERVAL_S: champion alias check period (0: off)

@@ -58,6 +58,11 @@ def _ensure_user_dict() -> None:
             _loaded = True
 
 
+def added_words() -> list[str]:
+    """The words taught at run time, for a process that must segment the same way."""
+    return list(_added_words)
+
+
 def add_words(words: list[str]) -> None:
     """Teach the segmenter organisation or product names (e.g. from the case library)."""
     _ensure_user_dict()

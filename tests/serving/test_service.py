@@ -255,3 +255,32 @@ def test_locustfile_runs_clean_against_the_service(server, tmp_path):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     stats = (tmp_path / "locust_stats.csv").read_text()
     assert "/ingest" in stats and "/classify" in stats
+
+
+def test_a_killed_model_process_is_replaced_and_no_request_fails(server, service):
+    """Forward passes run in a spawned child; if it dies, the pass is retried on a new one."""
+    import os
+    import signal
+
+    import psutil
+
+    def model_children() -> list[psutil.Process]:
+        found = []
+        for pid in server.children():
+            try:
+                process = psutil.Process(pid)
+                if "spawn_main" in " ".join(process.cmdline()) and process.parent().name() != "circusd":
+                    found.append(process)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+    before = model_children()
+    assert before, "no model process found under the service"
+    for process in before:
+        os.kill(process.pid, signal.SIGKILL)
+    response = service.post("/classify", json={"texts": ["安禾化工厂排放黑烟，周边居民闻到刺鼻气味"]})
+    assert response.status_code == 200 and response.json()[0]["crisis_type"] == "environmental_pollution"
+    after = {p.pid for p in model_children()}
+    assert after and not after & {p.pid for p in before}
+    assert "the model process died" in server.tail(200)
