@@ -5,9 +5,11 @@ Why not BentoML's `batchable=True` dispatcher: its CorkDispatcher cancels queued
 its latency estimate exceeds `max_latency_ms` (with 30 ms, below one forward pass, that was 98 %
 503s under 8 clients), has no bound on its queue and answers refusals with a traceback. Here:
 
-* one model thread; while it runs a batch, new requests queue; when it is free it takes every
-  queued text up to the batch size (configured, or the model's own `serving_batch_size`) (continuous batching: no artificial wait, so a lone request
-  costs one forward pass and a busy service runs full batches);
+* one model thread (two when passes run in a model process: one pass computes while the other's
+  answer travels back); while a pass runs, new requests queue; when a thread is free it takes every
+  queued text up to the batch size (configured, or the model's own `serving_batch_size`):
+  continuous batching, no artificial wait, so a lone request costs one forward pass and a busy
+  service runs full batches;
 * a request's texts are split into parts of at most the batch size; all parts are answered;
 * a request is admitted only if the queue holds fewer than `max_queue_texts` texts and the
   expected wait (queued texts × measured seconds per text) is under `max_latency_ms`; otherwise
@@ -68,6 +70,7 @@ class Batcher:
         self._executor = ThreadPoolExecutor(self.passes_in_flight, thread_name_prefix="yuqing-model")
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task | None = None
+        self._passes: set[asyncio.Task] = set()
 
     def batch_size(self, model: Any) -> int:
         """Texts per forward pass for this runtime's model: the configured size, else the model's own."""
@@ -154,7 +157,8 @@ class Batcher:
                 slots.release()
                 continue
             task = asyncio.get_running_loop().create_task(self._pass(batch))
-            task.add_done_callback(lambda _: slots.release())
+            self._passes.add(task)  # a reference, so the running pass is not garbage-collected
+            task.add_done_callback(lambda done: (self._passes.discard(done), slots.release()))
 
     async def _pass(self, batch: list[_Part]) -> None:
         """One forward pass: answer every part of `batch`, or fail them all with the pass's error."""
@@ -195,6 +199,8 @@ class Batcher:
     def close(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
+        for task in list(self._passes):
+            task.cancel()
         for part in self._queue:
             if not part.future.done():
                 part.future.cancel()
