@@ -103,6 +103,47 @@ def test_families_read_in_other_scripts_and_registers(text, name):
     assert name in present(read_signals(text)), (text, present(read_signals(text)))
 
 
+@pytest.mark.parametrize("text, name, value", [
+    ("那条爆料视频两天转了2.3万", "reposts", 23000),  # 转了 without 次
+    ("呢個 post 轉咗差唔多 5,000 次", "reposts", 5000),
+    ("外泄的会员资料约1.2万条", "affected_people", 12000),
+    ("估计涉及6万份保单", "affected_people", 60000),
+    ("工厂约800名工人昨日开始 strike，要求补发加班费", "crowd_size", 800),
+])
+def test_counts_read_from_other_verb_forms(text, name, value):
+    assert getattr(read_signals(text), name) == pytest.approx(value), present(read_signals(text))
+
+
+@pytest.mark.parametrize("text, name", [
+    ("暗网有卖家挂出该医院患者的问诊记录和诊断结论", "sensitive_data"),
+    ("据省纪委监委消息，该集团原副总经理被开除党籍，涉嫌犯罪问题移送检察机关", "regulator_formal"),
+    ("中央第二生态环境保护督察组点名该化工园区", "regulator_formal"),
+    ("劳动监察大队今天到厂里调取了考勤材料", "regulator_attention"),
+    ("市体育局当晚约谈了俱乐部负责人", "regulator_attention"),
+    ("怀孕七个月的店员被强行调岗到仓库", "vulnerable_targeted"),
+    ("分行门口一早排起长队，不少储户要求取出存款", "collective_action"),
+    ("二十多位家长堵在校区前台要求退费", "collective_action"),
+])
+def test_new_phrasings_of_existing_families(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_years_ages_and_line_numbers_are_not_counts():
+    signals = read_signals("网上又翻出2019年那段工人堵门讨薪的视频")
+    assert (signals.crowd_size or 0) < 10, present(signals)
+    assert read_signals("5号线停运") .affected_people is None
+    assert read_signals("3岁儿童误食后送医").injured in (None, 1.0)
+
+
+def test_english_negation_cancels_a_fact():
+    assert "collective_action" not in present(read_signals("Engineers complained online. No walkout, no media."))
+    assert read_signals("No.2 厂房昨夜爆炸，致3人死亡").deaths == 3  # No.2 is a name, not a negation
+
+
+def test_stuck_in_traffic_is_not_a_protest():
+    assert "collective_action" not in present(read_signals("台风天不少乘客堵在路上两个多小时"))
+
+
 @pytest.mark.parametrize("text, field, yuan", [
     ("詐騙集團共騙走新台幣五千萬元", "amount_yuan", 5e7 * 0.22),
     ("證監會罰款 HK$2,000 萬", "fine_yuan", 2e7 * 0.92),
