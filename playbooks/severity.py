@@ -32,7 +32,7 @@ RULE_FILE = Path(__file__).with_name("severity.yaml")
 GRADES = list(SEVERITY)  # minor, general, major
 REACH = {"reposts", "views", "mentions", "mentions_per_hour"}
 ESCALATION_KEYS = {"negative_share_above", "single_mention_reposts_above", "spike_ratio_above",
-                   "unanswered_hours_with_wide_spread", "still_on_sale_after_harm"}
+                   "unanswered_hours_with_wide_spread", "still_on_sale_after_harm", "old_event_reach_only"}
 SECTIONS = {"thresholds", "levels", "near_fraction", "near_signals", "event_itself", "not_counted", "escalations",
             "crisis_type_weights"}
 
@@ -203,7 +203,8 @@ def assess(text: str = "", metrics: IncidentMetrics | None = None, crisis_type: 
         findings.append(Finding(name=name, family=spec.family, level=level, value=value, near=near,
                                 body=name in body, reason=reason))
     findings.sort(key=lambda f: (-f.level, f.family, f.name))
-    reasons = [f.reason for f in findings]
+    findings, old_event = _old_event_reach_only(findings, values, rule["escalations"])
+    reasons = [f.reason for f in findings] + old_event
     base = max((f.level for f in findings), default=0)
     level, combination = base, None
     if base < 2:
@@ -217,6 +218,16 @@ def assess(text: str = "", metrics: IncidentMetrics | None = None, crisis_type: 
         reasons.append("未见扩散、伤害或监管信号 → 轻微")
     return Assessment(crisis_type=crisis_type, findings=findings, base_level=base, combination=combination,
                       escalations=escalations, level=level, reasons=reasons)
+
+
+def _old_event_reach_only(findings: list[Finding], values: dict, rule: dict) -> tuple[list[Finding], list[str]]:
+    """An old, settled event reposted again brings no new victims: only this time's spread (family A)
+    counts (SEVERITY.md, rulings). A death named in the text keeps everything, to stay on the safe side."""
+    if not (rule.get("old_event_reach_only") and values.get("old_event_resurfaced")) or values.get("deaths"):
+        return findings, []
+    kept = [f for f in findings if f.family == "A"]
+    dropped = len(findings) - len(kept)
+    return kept, [f"旧闻翻炒，旧事件早已处置：只按本次传播定级（不计旧事件的 {dropped} 个信号）"]
 
 
 def _family_names(codes) -> str:

@@ -99,6 +99,7 @@ SIGNALS: dict[str, Signal] = {s.name: s for s in [
     # J loss of control (escalations only)
     Signal("unanswered_hours", "J", "未回应时长(小时)", "count"),
     Signal("still_on_sale", "J", "问题产品仍在售/未下架", "flag"),
+    Signal("old_event_resurfaced", "J", "旧闻翻炒（旧事件早已处置）", "flag"),
     Signal("negative_share_pct", "J", "负面占比(%)", "count"),
     Signal("spike_ratio", "J", "信息量为基线的倍数", "count"),
 ]}
@@ -357,6 +358,13 @@ LONG_SILENCE = r"(?:多日|连日|数日|几天|多天|一周|一星期|连续[^
 STILL_ON_SALE = (r"(?:仍在[^，。；]{0,12}(?:销售|售卖|上架|卖)|仍(?:在|可)?(?:正常)?(?:销售|售卖|在售)|照常(?:销售|售卖)|正常销售|"
                  r"依然照卖|照卖|继续(?:销售|售卖)|仍未下架|未下架|没有下架|未见下架|未召回|仍未召回|尚未召回|未见[^，。；]{0,4}召回|"
                  r"仍可(?:购买|下单)|还在卖|仍在使用|仍未恢复|尚未恢复|至今未恢复)")
+# An old, settled event reposted again (SEVERITY.md rulings): both a resurfacing and a past settlement.
+RESURFACED = (r"(?:旧闻|旧新闻|旧帖|旧视频|老视频|旧事重提|炒冷饭|翻炒|翻出|重新发布|重新发出|再次流传|重新流传|"
+              r"又被[^，。；]{0,12}(?:搬运|翻出|转发|转载))")
+SETTLED_BEFORE = (r"(?:早已|当年[^。；]{0,24}(?:已|均已|全部)|已于[^。；]{0,16}(?:完成|结清|整改|处理|赔付)|"
+                  r"(?:已被|已经被)[^。；]{0,16}辟谣|已经辟谣|当年的辟谣|此后未再|全部结清|已全部结清)")
+NEW_CONSEQUENCE = (r"(?:引发|导致|造成|再次|又有|新增|重新)[^。；]{0,12}(?:聚集|投诉|围堵|罢工|停工|维权|受伤|中毒|就医|"
+                   r"挤兑|排队|约谈|调查|退货|退款|下架)")  # the repost brought new facts: they count
 NEGATIVE_SHARE = [r"负面(?:信息|情绪|评论|声量|内容)?(?:占比|比例|率|比重)(?:约|达|超过|已达|升至|为|高达|已)?\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"]
 SPIKE = [r"(?:为|是|达|增至|增长|激增|暴增|涨了|翻了)[^，。；]{0,10}?(?P<n>[0-9]+(?:\.[0-9]+)?|[两三四五六七八九十]+)\s*倍"]
 
@@ -498,6 +506,9 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
                           ("collective_major", COLLECTIVE_MAJOR), ("partial_outage", PARTIAL_OUTAGE),
                           ("total_outage", TOTAL_OUTAGE), ("still_on_sale", STILL_ON_SALE)):
         flag(name, pattern)
+    if (any(True for _ in _hits(RESURFACED, text)) and any(True for _ in _hits(SETTLED_BEFORE, text))
+            and not any(True for _ in _hits(NEW_CONSEQUENCE, text))):
+        values["old_event_resurfaced"], evidence["old_event_resurfaced"] = True, next(_hits(RESURFACED, text)).group(0)
     # outage length: a duration in a clause that names an outage
     for sentence in _sentences(text):
         for clause in re.split(r"[，,]", sentence):

@@ -287,3 +287,19 @@ def test_misspelt_key_in_the_rule_file_fails_with_its_name():
     del rule["levels"]["hot_search"]
     with pytest.raises(RuleError, match=r"no entry for signal.*hot_search"):
         validate_rule(rule)
+
+
+def test_an_old_settled_event_reposted_is_graded_by_its_new_spread():
+    old = ("有营销号又翻出三年前那起幼儿园食物中毒、12名孩子住院的旧闻，配上耸动标题。当年涉事企业已于事后全部赔付、"
+           "负责人已被追责。本次转发约300次。")
+    result = rule_grade(old, crisis_type="product_quality")
+    assert result.severity == "minor" and any("旧闻翻炒" in r for r in result.reasons), result.reasons
+    wide = old.replace("本次转发约300次。", "本次转发约2.3万次。")
+    assert rule_grade(wide, crisis_type="product_quality").severity == "major"  # the new spread still counts
+    consequence = old.replace("本次转发约300次。", "翻炒引发数十名家长再次聚集到园门口。")
+    assert rule_grade(consequence, crisis_type="product_quality").severity != "minor"  # new facts count
+
+
+def test_an_old_event_with_a_death_is_not_capped():
+    text = "旧帖又被翻出：当年那起厂房坍塌造成2名工人死亡，企业早已赔付。本次转发约50次。"
+    assert rule_grade(text, crisis_type="safety_accident").severity == "major"
