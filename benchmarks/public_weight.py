@@ -9,22 +9,25 @@ touch topic or crisis type.
 from __future__ import annotations
 
 import argparse
+from types import SimpleNamespace
 
 import numpy as np
 from datasets import Dataset, concatenate_datasets
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 
 from training import data as data_module
 from training.baseline import SharedFeatures
 from training.generalisation import inews_test, writer_datasets
+from training.metrics import score
 from yuqing.config import configure_environment
 
 
 def sentiment_macro_f1(gold: list[str], predicted: list[str]) -> float:
-    """Macro-F1 over the labels present in either list, as `training.metrics.evaluate` computes it."""
-    present = sorted(set(gold) | set(predicted))
-    return f1_score(gold, predicted, labels=present, average="macro", zero_division=0)
+    """Sentiment macro-F1 as `training.metrics.score` computes it for every model (labels present in either list)."""
+    no_labels = [None] * len(gold)
+    results = score([SimpleNamespace(sentiment=label) for label in predicted],
+                    {"sentiment": gold, "topic": no_labels, "crisis_type": no_labels})
+    return results["sentiment"]["macro_f1"]
 
 
 def fold_sets(fold: str, by_writer: dict[str, Dataset]) -> tuple[list[Dataset], dict[str, Dataset]]:

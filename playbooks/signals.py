@@ -506,9 +506,8 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
                           ("collective_major", COLLECTIVE_MAJOR), ("partial_outage", PARTIAL_OUTAGE),
                           ("total_outage", TOTAL_OUTAGE), ("still_on_sale", STILL_ON_SALE)):
         flag(name, pattern)
-    if (any(True for _ in _hits(RESURFACED, text)) and any(True for _ in _hits(SETTLED_BEFORE, text))
-            and not any(True for _ in _hits(NEW_CONSEQUENCE, text))):
-        values["old_event_resurfaced"], evidence["old_event_resurfaced"] = True, next(_hits(RESURFACED, text)).group(0)
+    flag("old_event_resurfaced", RESURFACED,
+         check=lambda s, m: mentioned(SETTLED_BEFORE, s) and not mentioned(NEW_CONSEQUENCE, s))
     # outage length: a duration in a clause that names an outage
     for sentence in _sentences(text):
         for clause in re.split(r"[，,]", sentence):

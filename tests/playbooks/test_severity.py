@@ -80,6 +80,15 @@ def test_signals_read_from_text():
     ("此事被人民日报客户端转载", "central_media"),
     # J loss of control
     ("被消协点名后，这款电暖器仍在多个直播间销售", "still_on_sale"),
+    # other wordings of the same families (December)
+    ("暗网有卖家挂出该医院患者的问诊记录和诊断结论", "sensitive_data"),
+    ("据省纪委监委消息，该集团原副总经理被开除党籍，涉嫌犯罪问题移送检察机关", "regulator_formal"),
+    ("中央第二生态环境保护督察组点名该化工园区", "regulator_formal"),
+    ("劳动监察大队今天到厂里调取了考勤材料", "regulator_attention"),
+    ("市体育局当晚约谈了俱乐部负责人", "regulator_attention"),
+    ("怀孕七个月的店员被强行调岗到仓库", "vulnerable_targeted"),
+    ("分行门口一早排起长队，不少储户要求取出存款", "collective_action"),
+    ("二十多位家长堵在校区前台要求退费", "collective_action"),
 ])
 def test_family_signals_from_varied_phrasings(text, name):
     assert name in present(read_signals(text)), (text, present(read_signals(text)))
@@ -112,20 +121,6 @@ def test_families_read_in_other_scripts_and_registers(text, name):
 ])
 def test_counts_read_from_other_verb_forms(text, name, value):
     assert getattr(read_signals(text), name) == pytest.approx(value), present(read_signals(text))
-
-
-@pytest.mark.parametrize("text, name", [
-    ("暗网有卖家挂出该医院患者的问诊记录和诊断结论", "sensitive_data"),
-    ("据省纪委监委消息，该集团原副总经理被开除党籍，涉嫌犯罪问题移送检察机关", "regulator_formal"),
-    ("中央第二生态环境保护督察组点名该化工园区", "regulator_formal"),
-    ("劳动监察大队今天到厂里调取了考勤材料", "regulator_attention"),
-    ("市体育局当晚约谈了俱乐部负责人", "regulator_attention"),
-    ("怀孕七个月的店员被强行调岗到仓库", "vulnerable_targeted"),
-    ("分行门口一早排起长队，不少储户要求取出存款", "collective_action"),
-    ("二十多位家长堵在校区前台要求退费", "collective_action"),
-])
-def test_new_phrasings_of_existing_families(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
 
 
 def test_years_ages_and_line_numbers_are_not_counts():
