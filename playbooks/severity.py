@@ -33,8 +33,8 @@ GRADES = list(SEVERITY)  # minor, general, major
 REACH = {"reposts", "views", "mentions", "mentions_per_hour"}
 ESCALATION_KEYS = {"negative_share_above", "single_mention_reposts_above", "spike_ratio_above",
                    "unanswered_hours_with_wide_spread", "still_on_sale_after_harm", "old_event_reach_only"}
-SECTIONS = {"thresholds", "levels", "near_fraction", "near_signals", "event_itself", "not_counted", "escalations",
-            "crisis_type_weights"}
+SECTIONS = {"thresholds", "levels", "near_fraction", "near_signals", "near_from_event_itself", "event_itself",
+            "not_counted", "escalations", "crisis_type_weights"}
 
 
 class IncidentMetrics(BaseModel):
@@ -124,6 +124,9 @@ def validate_rule(rule: dict, path: Path = RULE_FILE) -> dict:
     for name in rule["near_signals"]:
         if name not in counts:
             raise _unknown(path, "near_signals", name, counts)
+    for crisis_type in rule["near_from_event_itself"]:
+        if crisis_type not in CRISIS_TYPES:
+            raise _unknown(path, "near_from_event_itself", crisis_type, CRISIS_TYPES)
     for section in ("event_itself", "not_counted", "crisis_type_weights"):
         for crisis_type, value in rule[section].items():
             if crisis_type not in CRISIS_TYPES:
@@ -190,7 +193,8 @@ def assess(text: str = "", metrics: IncidentMetrics | None = None, crisis_type: 
             bounds = rule["thresholds"][name]
             level = _level(effective, bounds)
             near = (name in rule["near_signals"] and bounds[1] is not None and level == 1
-                    and effective >= rule["near_fraction"] * bounds[1])
+                    and effective >= rule["near_fraction"] * bounds[1]
+                    and (name not in body or crisis_type in rule["near_from_event_itself"]))
             weighted = f"×{weight:g}" if name in REACH and weight != 1 else ""
             reason = f"{spec.label} {_fmt(value)}{weighted} → {LEVEL_NAMES[level]}" + ("（临界）" if near else "")
         else:

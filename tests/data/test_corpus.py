@@ -40,7 +40,7 @@ def test_texts_are_unique_and_of_realistic_length(corpus):
     texts = corpus["text"]
     assert len(set(texts)) == len(texts)
     lengths = [len(t) for t in texts]
-    assert min(lengths) >= 5 and max(lengths) <= 400
+    assert min(lengths) >= 5 and max(lengths) <= 600  # announcements and court excerpts run to ~500
     assert sum(10 <= n <= 300 for n in lengths) / len(lengths) > 0.95
     assert sum(n >= 100 for n in lengths) / len(lengths) > 0.1, "long posts are part of the mix"
 

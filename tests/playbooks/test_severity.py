@@ -55,6 +55,8 @@ def test_signals_read_from_text():
     ("上百名投资者已向法院提起集体诉讼", "class_action"),
     ("两家律所发布公告征集受损投资者索赔", "investor_claims"),
     ("多名用户称账户余额被盗刷", "money_loss"),
+    ("金融监管局决定暂停该小贷公司全部新增放贷业务", "regulator_formal"),
+    ("区市场监管局已封存涉事批次并抽样送检", "regulator_attention"),
     # D / E health and vulnerable people
     ("两名学生食用午餐后呕吐，其中一人住院治疗", "vulnerable_harmed"),
     ("附近村庄三十余名孩子体检发现血铅超标", "harm_severe"),
@@ -107,6 +109,9 @@ def test_family_signals_from_varied_phrasings(text, name):
     ("監管機構宣布暫停該券商牌照三個月", "regulator_formal"),
     ("受影響的帳戶有好幾萬個", "affected_people"),
     ("该平台近五百名小学生的姓名与家长电话被打包售卖", "sensitive_data"),
+    ("有 hacker 喺網上放出診所病人資料，包括身份證號碼同診斷紀錄", "sensitive_data"),
+    ("荃灣同旺角幾間分行門口都有人排長龍攞錢", "collective_major"),
+    ("人太多，要警察到場維持秩序", "collective_major"),
 ])
 def test_families_read_in_other_scripts_and_registers(text, name):
     assert name in present(read_signals(text)), (text, present(read_signals(text)))
@@ -118,6 +123,9 @@ def test_families_read_in_other_scripts_and_registers(text, name):
     ("外泄的会员资料约1.2万条", "affected_people", 12000),
     ("估计涉及6万份保单", "affected_people", 60000),
     ("工厂约800名工人昨日开始 strike，要求补发加班费", "crowd_size", 800),
+    ("约14万名投保人的保单信息被挂出", "affected_people", 140000),
+    ("共有17名食客吃完同一批次凉拌菜后出现腹泻就诊", "injured", 17),
+    ("两天来公司一直没有发过任何说明", "unanswered_hours", 48),
 ])
 def test_counts_read_from_other_verb_forms(text, name, value):
     assert getattr(read_signals(text), name) == pytest.approx(value), present(read_signals(text))
@@ -128,6 +136,7 @@ def test_years_ages_and_line_numbers_are_not_counts():
     assert (signals.crowd_size or 0) < 10, present(signals)
     assert read_signals("5号线停运") .affected_people is None
     assert read_signals("3岁儿童误食后送医").injured in (None, 1.0)
+    assert read_signals("包裹普遍延误三到五天").flights_cancelled is None  # days, not flights
 
 
 def test_english_negation_cancels_a_fact():
@@ -171,6 +180,9 @@ def test_loose_magnitudes():
     ("公司约谈了涉事供应商", "regulator_attention"),  # the company's own meeting
     ("有街坊将CCTV片段放上网", "central_media"),  # a surveillance camera
     ("视频播放2万次", "reposts"),  # a play is not a repost
+    ("这款车冬天续航几乎腰斩", "stock_drop_pct"),  # not a share price
+    ("建议盯住央媒和全国热搜，出现即重评", "central_media"),  # a watch instruction, not a fact
+    ("网银系统升级维护暂停服务约30分钟，现已恢复", "partial_outage"),  # a short outage already over
 ])
 def test_negated_hypothetical_and_lookalike_facts_do_not_count(text, name):
     assert name not in present(read_signals(text)), (text, present(read_signals(text)))
