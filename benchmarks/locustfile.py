@@ -39,7 +39,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import gevent
-from locust import HttpUser, between, events, task
+from locust import HttpUser, between, events, tag, task
 from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -119,6 +119,7 @@ class YuqingUser(HttpUser):
         self.api_key = getattr(options, "api_key", "") or ""
         self.ids = (f"locust-{uuid.uuid4().hex[:8]}-{n}" for n in itertools.count())
 
+    @tag("ingest")  # `--tags ingest` loads /ingest alone
     @task(2)
     def ingest(self):
         if not self.api_key:
