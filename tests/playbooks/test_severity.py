@@ -112,6 +112,9 @@ def test_family_signals_from_varied_phrasings(text, name):
     ("有 hacker 喺網上放出診所病人資料，包括身份證號碼同診斷紀錄", "sensitive_data"),
     ("荃灣同旺角幾間分行門口都有人排長龍攞錢", "collective_major"),
     ("人太多，要警察到場維持秩序", "collective_major"),
+    ("派出所嘅警員都到咗場了解情況", "regulator_attention"),
+    ("網站今日 crashed 咗成個下晝", "partial_outage"),
+    ("兩份英文報章都有跟進", "local_media"),
 ])
 def test_families_read_in_other_scripts_and_registers(text, name):
     assert name in present(read_signals(text)), (text, present(read_signals(text)))
@@ -126,6 +129,7 @@ def test_families_read_in_other_scripts_and_registers(text, name):
     ("约14万名投保人的保单信息被挂出", "affected_people", 140000),
     ("共有17名食客吃完同一批次凉拌菜后出现腹泻就诊", "injured", 17),
     ("两天来公司一直没有发过任何说明", "unanswered_hours", 48),
+    ("泄露的是约3.1万户已实名认证用户的资料", "affected_people", 31000),
 ])
 def test_counts_read_from_other_verb_forms(text, name, value):
     assert getattr(read_signals(text), name) == pytest.approx(value), present(read_signals(text))
@@ -153,6 +157,8 @@ def test_stuck_in_traffic_is_not_a_protest():
     ("證監會罰款 HK$2,000 萬", "fine_yuan", 2e7 * 0.92),
     ("該行在紐約被監管機構罰款 300 萬美元", "fine_yuan", 3e6 * 7.2),
     ("涉案资金3000万元，另被罚款 HK$1.2 亿", "amount_yuan", 3e7),
+    ("英國監管機構對該行罰款 £80 萬", "fine_yuan", 8e5 * 9.1),
+    ("資料保護專員公署對其罰款 S$30 萬", "fine_yuan", 3e5 * 5.4),
 ])
 def test_other_currencies_are_converted_to_yuan(text, field, yuan):
     assert getattr(read_signals(text), field) == pytest.approx(yuan, rel=0.01), present(read_signals(text))
@@ -183,9 +189,25 @@ def test_loose_magnitudes():
     ("这款车冬天续航几乎腰斩", "stock_drop_pct"),  # not a share price
     ("建议盯住央媒和全国热搜，出现即重评", "central_media"),  # a watch instruction, not a fact
     ("网银系统升级维护暂停服务约30分钟，现已恢复", "partial_outage"),  # a short outage already over
+    ("涉事店长已暂停工作，配合调查", "collective_action"),  # one person suspended, not a stoppage
+    ("伤者经全力抢救已脱离生命危险", "harm_severe"),  # the rescue worked
+    ("井下探头报警后系统自动断电，人员撤离", "total_outage"),  # a safety cut-off, not a utility cut
+    ("广告宣称“三天祛斑”却无法提供检测报告", "outage_hours"),  # a slogan, not three days down
+    ("“全市地铁全线停运”一说在群里流传，实际只是一个站口临时封闭", "total_outage"),  # a quoted claim
 ])
 def test_negated_hypothetical_and_lookalike_facts_do_not_count(text, name):
     assert name not in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+@pytest.mark.parametrize("text, name", [
+    ("区国资委通报了集团下属公司负责人违规收受礼金问题", "regulator_attention"),
+    ("县卫健委下午打来电话了解情况", "regulator_attention"),
+    ("有人把几百名患者的病历挂到了论坛上", "sensitive_data"),
+    ("专项资金被挪用，本该发给留守儿童的营养餐补助迟迟未到", "vulnerable_targeted"),
+    ("市交通广播早高峰连线报道了此事", "local_media"),
+])
+def test_new_agencies_leaks_and_media_phrasings(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
 
 
 def test_rumored_harm_is_not_counted_for_a_rumor():
