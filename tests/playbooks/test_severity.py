@@ -130,6 +130,9 @@ def test_families_read_in_other_scripts_and_registers(text, name):
     ("共有17名食客吃完同一批次凉拌菜后出现腹泻就诊", "injured", 17),
     ("两天来公司一直没有发过任何说明", "unanswered_hours", 48),
     ("泄露的是约3.1万户已实名认证用户的资料", "affected_people", 31000),
+    ("卖家在帖子里号称总量120万条", "affected_people", 1_200_000),
+    ("这家平台因违规收集信息被罚80万", "fine_yuan", 800_000),
+    ("12315平台上的投诉本月新增了九十多条", "complaints", 90),
 ])
 def test_counts_read_from_other_verb_forms(text, name, value):
     assert getattr(read_signals(text), name) == pytest.approx(value), present(read_signals(text))
@@ -194,6 +197,9 @@ def test_loose_magnitudes():
     ("井下探头报警后系统自动断电，人员撤离", "total_outage"),  # a safety cut-off, not a utility cut
     ("广告宣称“三天祛斑”却无法提供检测报告", "outage_hours"),  # a slogan, not three days down
     ("“全市地铁全线停运”一说在群里流传，实际只是一个站口临时封闭", "total_outage"),  # a quoted claim
+    ("车主群五百多人，目前只有他一个人遇到", "crowd_size"),  # a fan group's size is not a crowd
+    ("截至中午全网相关信息共45条", "multi_platform"),  # a monitoring count, not web-wide spread
+    ("伤者说小伤不用去医院，自己回家了", "harm_reported"),  # declined care
 ])
 def test_negated_hypothetical_and_lookalike_facts_do_not_count(text, name):
     assert name not in present(read_signals(text)), (text, present(read_signals(text)))
@@ -205,9 +211,30 @@ def test_negated_hypothetical_and_lookalike_facts_do_not_count(text, name):
     ("有人把几百名患者的病历挂到了论坛上", "sensitive_data"),
     ("专项资金被挪用，本该发给留守儿童的营养餐补助迟迟未到", "vulnerable_targeted"),
     ("市交通广播早高峰连线报道了此事", "local_media"),
+    ("几家网媒都做了转载", "local_media"),
+    ("嘉兴、湖州、舟山三地的配送站今天同时停工", "collective_major"),
+    ("省通信管理局上午来电，约公司负责人明天面谈", "regulator_attention"),
+    ("公司的增值电信业务许可被暂停", "regulator_formal"),
+    ("警方已拘捕涉事保安", "regulator_formal"),
+    ("骗子打来电话能讲得出客户的身份证号码和银行卡号", "sensitive_data"),
+    ("约3万名股民的身份证号、证券账户被打包出售", "sensitive_data"),
+    ("托育中心系统漏洞，幼儿的照片和接送时间可以被人直接捞出", "sensitive_data"),
+    ("一名孕晚期的护士连续值班后在病房晕倒", "harm_reported"),
+    ("营业厅经理当众呵斥一位来交话费的老人", "vulnerable_targeted"),
+    ("不少客户是退休老人，投进去的是养老钱", "vulnerable_targeted"),
+    ("上百名储户的工资卡被系统误冻结", "money_loss"),
 ])
 def test_new_agencies_leaks_and_media_phrasings(text, name):
     assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_store_closures_are_the_event_itself_for_a_financial_risk():
+    # SEVERITY.md ruling w1-066: closing stores is what the cash trouble looks like, so it does not combine
+    text = ("连锁瑜伽馆“轻岚”本市6家门店昨起闭店，约1500名会员的储值卡无法使用，今天五十多名会员到总部维权，"
+            "本地论坛有讨论。")
+    assert rule_grade(text, crisis_type="financial_risk").severity == "general"
+    aged = text.replace("五十多名会员", "五十多名以老人为主、投进去的是养老钱的会员")
+    assert rule_grade(aged, crisis_type="financial_risk").severity == "major"  # vulnerable people still combine
 
 
 def test_rumored_harm_is_not_counted_for_a_rumor():
