@@ -237,6 +237,70 @@ def test_store_closures_are_the_event_itself_for_a_financial_risk():
     assert rule_grade(aged, crisis_type="financial_risk").severity == "major"  # vulnerable people still combine
 
 
+# ---- English briefs (mixed_lang): the same families, read in English ----------------------------
+
+@pytest.mark.parametrize("text, name", [
+    ("The clip has drawn about 3.4 million views on Douyin.", "views"),
+    ("Roughly 2,700 reposts within a day.", "reposts"),
+    ("Three local newspapers ran the story on Tuesday.", "local_media"),
+    ("Xinhua and state media have since weighed in.", "central_media"),
+    ("The topic sits at No. 3 on Weibo's national hot-search list.", "national_hot_search"),
+    ("The city market regulator fined the chain RMB 2.4 million.", "fine_yuan"),
+    ("The provincial environment bureau took samples from the outfall.", "regulator_attention"),
+    ("Police have arrested the site manager.", "regulator_formal"),
+    ("Four workers were taken to hospital with burns.", "injured"),
+    ("A misconfigured server exposed 30,000 customers' ID numbers and bank card numbers.", "sensitive_data"),
+    ("Two national supermarket chains have pulled the product.", "consumer_backlash"),
+    ("The ferry operator suspended all sailings for the day.", "total_outage"),
+    ("Dozens of depositors protested outside the head office.", "collective_action"),
+    ("The company has not responded for four days.", "unanswered_hours"),
+    ("Fitch revised the outlook to negative.", "rating_watch"),
+])
+def test_english_phrasings_of_the_families(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_english_numbers_and_negations():
+    assert read_signals("The post got 1.2 million views.").views == 1_200_000
+    assert read_signals("Tens of thousands of users were affected.").affected_people == 30_000
+    assert "harm_reported" not in present(read_signals("A battery smoked briefly; nobody hurt."))
+    assert "deaths" not in present(read_signals("No one died and no one was injured."))
+
+
+@pytest.mark.parametrize("text, name", [
+    ("【舆情日报】来源：微博｜内容：网友吐槽门店排队久", "local_media"),  # the memo's own header
+    ("商场一家店铺电线短路，保安随即断电处置，十分钟后恢复营业", "total_outage"),  # a shop's power, not a utility
+    ("帖子约50个赞", "mentions"),  # likes are not posts
+    ("骑手摔倒擦伤膝盖，自行贴了创可贴，没有就医", "harm_reported"),  # a scrape self-treated
+    ("一辆大巴空调冒烟，司机停驶检查", "partial_outage"),  # one vehicle, not a line
+])
+def test_more_lookalikes_do_not_count(text, name):
+    assert name not in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+@pytest.mark.parametrize("text, name", [
+    ("受线路故障影响，城东片区约8000户居民家中停电", "total_outage"),
+    ("锅炉故障致辖区9个小区供暖中断", "total_outage"),
+    ("受罢工影响，全市公交基本停摆", "total_outage"),
+    ("人民银行分行决定暂停其支付业务三个月", "regulator_formal"),
+    ("金管局宣布撤销该公司的储值支付牌照", "regulator_formal"),
+    ("中央第三生态环境保护督察组通报典型案例", "regulator_formal"),
+    ("有8个人说用完去了皮肤科", "injured"),
+    ("县市场监管局上午到仓库抽了两批次的样", "regulator_attention"),
+    ("电商店铺的链接都还挂着", "still_on_sale"),
+    ("已经连续五天没有任何官方回应", "unanswered_hours"),
+    ("两个网点门口连续两天排起长队取钱", "collective_major"),
+    ("五条公交线路的司机集体停驶", "partial_outage"),
+    ("市台新闻栏目今晚播出", "local_media"),
+])
+def test_utilities_orders_and_phrasings_from_new_writers(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_an_outage_duration_in_the_next_clause_counts():
+    assert read_signals("结算系统自昨日起瘫痪，持续约28小时").outage_hours == 28
+
+
 def test_rumored_harm_is_not_counted_for_a_rumor():
     text = "网传“某乳企奶粉致多名婴儿住院”的帖子在微博流传，转发约200次，经核实为谣言"
     assert rule_grade(text, crisis_type="rumor").severity == "minor"
