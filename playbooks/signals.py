@@ -254,7 +254,7 @@ _PEOPLE = (r"(?:\b(?:users|customers|passengers|residents|patients|employees|wor
 _PERSON_CL = r"(?:名|位|个|人|户|例)"
 VULNERABLE = (r"(?:\b(?:toddlers?|infants?|elderly|seniors|pensioners|retirees|pregnant|pupils|students|patients|disabled)\b|儿童|BB|[Bb]ab(?:y|ies)|[Kk]ids|[Cc]hildren|个月大|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
               r"长者|长辈|高龄|失能|孕妇|孕期|孕[早中晚]期|怀孕|产妇|孕产妇|月子|哺乳期|患者|病人|透析|糖尿病|残障|残疾|盲人|养老院|敬老院|留守)")
-HARM_WORDS = (r"(?:\b(?:injur(?:ed|ies|y)|hurt|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
+HARM_WORDS = (r"(?:(?:(?<=seriously )|(?<=badly )|(?<=slightly ))hurt\b|\b(?:injur(?:ed|ies|y)|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
               r"送往医院|送到医院|送进医院|看医生|睇医生|急症室|admitted|hospitali[sz]ed|睇皮肤科|抢救|呕吐|腹泻|过敏|红肿|感染|晕厥|晕倒|昏倒|昏迷|头晕|胸闷|心悸|发热|"
               r"血铅超标|不适|(?:叫了?|拨打|打了?)120|120(?:急救|救护车))")
 HOSPITAL = r"(?:住院|留院|入院|admitted|hospitali[sz]ed|ICU|重症|抢救|危重|病危)"
@@ -271,14 +271,14 @@ PLATFORMS = ("微博", "抖音", "快手", "小红书", "知乎", "B站", "哔�
              "虎扑", "股吧", "雪球", "脉脉", "懂车帝", "车质网", "Dcard", "PTT", "连登", "Threads", "Instagram", "Facebook",
              "YouTube", "IG", "Douyin", "Kuaishou", "WeChat", "Xiaohongshu", "Bilibili", "Zhihu", "Toutiao", "Reddit", "LIHKG", "Twitter", "WhatsApp群", "Weibo", "TikTok", "大众点评", "点评网", "百度", "论坛", "X平台")
 MULTI_PLATFORM = r"(?:multiple platforms|across (?:social media|platforms|the internet)|多平台|多个平台|各大平台|跨平台|多个社交平台|全网(?!瘫痪|崩|宕|停|相关|信息|声量|共|累计|监测|合计)|多个网络平台)"
-MULTI_REGION = r"(?:\bnationwide\b|across the country|(?:multiple|several) (?:cities|provinces)|多个省份|多省|跨省|跨地区|全国各地|全国多地|全国范围|多地|多个城市|多座城市|[0-9两三四五六七八九十]+个(?:城市|省|地市)|十余个(?:城市|省))"
+MULTI_REGION = r"(?:\bnationwide\b|across the country|(?:[Mm]ultiple|[Ss]everal) (?:cities|provinces)|多个省份|多省|跨省|跨地区|全国各地|全国多地|全国范围|多地|多个城市|多座城市|[0-9两三四五六七八九十]+个(?:城市|省|地市)|十余个(?:城市|省))"
 HOT = r"(?:hot[- ]?search|热搜|热榜|热门话题|同城榜|热点榜|trending)"
 NATIONAL_HOT = (r"(?:No\.\s*[1-3]\b[^，。；]{0,30}(?:hot[- ]?search|trending)|national hot[- ]?search|top of (?:Weibo|Douyin)|热搜(?:榜)?(?:第[一二三四五六七八九十1-9](?![0-9])|榜首|前[三五十]|TOP\s*\d+)|全国热搜|热搜第一|全网热议|全网刷屏|刷屏全网|"
                 r"微博热搜第[一二三1-3])")
 _LOCAL = re.compile(r"(?:本地|同城|地方|省内|市内|当地|区域|城市)[^，。；,;]{0,3}$")
 CENTRAL_MEDIA = (r"(?:state media|state broadcaster|national media|People's Daily|Xinhua|央视|中央电视台|CCTV(?:\s*-?\s*\d|\s*(?:新闻|财经|报道|记者|焦点))|人民日报|新华社|新华网|人民网|央广|中央广播|光明日报|"
                  r"经济日报|中国新闻网|中新社|央媒|中央媒体|焦点访谈|新闻联播|每周质量报告|3·15晚会|315晚会|中国青年报|法治日报|工人日报)")
-LOCAL_MEDIA = (r"(?:\b(?:media|newspapers?|dailies|press|reporters?|journalists?|broadcasters?|RTHK|TVB|news (?:site|outlet|portal)s?)\b|outlets?\s+(?:reported|picked|ran|covered|wrote|have written)|(?:picked (?:it|the story) up|ran the story|wrote it up|written it up)|省级媒体|省台|省电视台|卫视|都市报|晚报|日报|商报|时报|法治报|周刊|(?<!自)媒体(?:报道|跟进|曝光|转载|发文|评论|采访|关注)|"
+LOCAL_MEDIA = (r"(?:(?<![Ss]ocial )\bmedia\b|\b(?:newspapers?|dailies|press(?! release| conference| statement)|reporters?|journalists?|broadcasters?|RTHK|TVB|news (?:site|outlet|portal)s?)\b|outlets?\s+(?:reported|picked|ran|covered|wrote|have written)|(?:picked (?:it|the story) up|ran the story|wrote it up|written it up)|省级媒体|省台|省电视台|卫视|都市报|晚报|日报|商报|时报|法治报|周刊|(?<!自)媒体(?:报道|跟进|曝光|转载|发文|评论|采访|关注)|"
                r"多家媒体|网媒|(?:多|几|好几|数)家[^，。；]{0,4}媒|(?:地方|本地|当地|市级|省内|行业|财经|科技|汽车|数码|体育|海外|主流|官方)(?:媒体|传媒)|电视台|广播电台|电台|市台|县台|城市台|(?:交通|新闻|经济|城市|民生|人民)广播|报章|报纸|新闻台|新闻号|"
                r"新闻客户端|民生栏目|记者|本报讯|跟进报道|报道了|已报道|发文梳理|专题报道)")
 AGENCY = (r"(?:\b(?:regulators?|regulatory|authorit(?:y|ies)|commission(?:er)?|bureau|administration|ministry|police|watchdog|SAMR|CSRC|NFRA|CBIRC|PBOC|HKMA|SFC|PCPD|inspectors?|fire (?:brigade|department|service)|consumer council)\b|(?:本|我|该|省|市|区|县|分)(?:局|厅|署|委)|管理局|监督管理|公署|专员|食安|食环|监管局|监管部门|市场监管|监管|银保监|金融监管|证监|网信办|网信部门|网信|生态环境|环保局|环保部门|环保所|人社|劳动监察|"
@@ -292,7 +292,7 @@ FORMAL_ALONE = (r"(?:\b(?:arrested|detained by police|criminal (?:case|investiga
                 r"中央(?:第[^，。；组]{1,3})?(?:生态)?(?:环保|环境保护|环境)?督察|开除党籍|(?:撤销|吊销|注销|收回)[^，。；]{0,12}(?:牌照|许可证?|执照|资质)|licen[cs]e[^，。；]{0,12}(?:revoked|suspended|cancell?ed|withdrawn)|开除公职|双开|移送(?:检察|司法|公安)|纪律审查|审查调查|监察调查|查封|取缔|刑事强制措施|被控制|控制了(?:相关|涉事)?(?:责任人|嫌疑人)|国务院)")
 FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质|新用户注册|注册)|(?:许可|许可证|牌照|执照|资质)被?(?:暂停|吊销|注销|撤销)|(?:应用商店|应用市场)?下架|suspend(?:ed)?[^，。；]{0,12}licen[cs]e|recall|停产|停业|(?:全面|紧急)?回收|(?:暂停|停止)出货|暂停(?:营业|业务|经营|销售|新增[^，。；]{0,8}业务|[^，。；]{0,8}新增业务|[^，。；]{0,14}业务)|召回|关停|停工整顿|整顿)")
 _ORDER_BEFORE = re.compile(r"(?:责令|勒令|要求|决定|指示|依法|下令|被|监管|政府|部门|局|厅|委)")
-DEATH_WORDS = r"(?:\b(?:died|dead|killed|deaths?|fatal(?:ity|ities)?|passed away)\b|猝死|过劳死|抢救无效|没抢救过来|自杀|轻生|跳楼|死亡|遇难|身亡|罹难|丧生|殉职|不治|没救过来|去世|过世|离世|丧命|遇害)"
+DEATH_WORDS = r"(?:\b(?:died|killed|deaths?|fatalit(?:y|ies)|passed away)\b|猝死|过劳死|抢救无效|没抢救过来|自杀|轻生|跳楼|死亡|遇难|身亡|罹难|丧生|殉职|不治|没救过来|去世|过世|离世|丧命|遇害)"
 DEATHS = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?(?:people|workers|staff|passengers|residents|patients|children|employees)?\s*(?:were\s+|have\s+)?(?:died|killed|dead)",
           rf"{N}\s*{_PERSON_CL}?[^，。；、0-9]{{0,6}}?{DEATH_WORDS}", rf"(?:死亡|遇难|身亡|罹难)(?:人数)?{_APPROX}{N}\s*{_PERSON_CL}",
           rf"致\s*{N}\s*(?:人)?(?:死|亡)"]
@@ -337,7 +337,7 @@ MONEY_LOSS = (r"(?:领不出|取不出|提不出|盗刷|被转出|被转走|无�
               r"血本无归|跑路|卷款|无法退款|退款无门|无法使用|损失惨重|被骗)")
 BACKLASH = (r"(?:\b(?:pulled (?:the )?(?:products?|items?|it)|taken off (?:the )?shelves|removed from (?:the )?shelves|delisted|mass returns|cancell?ed orders)\b|退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
             r"(?:超市|商超|平台|渠道|经销商|电商|卖场|药店|便利店|商场|门店)[^，。；]{0,12}(?:下架|撤柜|停售)|停止合作|暂停合作|终止合作)")
-COLLECTIVE = (r"(?:\b(?:protest(?:ed|ers|ing)?|rall(?:y|ied)|sit-in|petition(?:ed)?)\b|\bstrike\b|walk-?out|堵在[^，。；]{0,6}(?:门口|门前|前台|大门|大厅|办公室|楼下|总部|售楼处|门店|营业厅|厂门|校门|项目部)|排起(?:了)?(?:长)?(?:队|龙)[^。；]{0,12}(?:取|提|退|攞|withdraw)|排长龙[^。；]{0,8}(?:取|提|攞|拿)|聚集|围堵|罢工|(?<!暂)停工(?!作)|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
+COLLECTIVE = (r"(?:\b(?:protest(?:ed|ers|ing)?|sit-in|petition(?:ed)?)\b|\bstrike\b|walk-?out|堵在[^，。；]{0,6}(?:门口|门前|前台|大门|大厅|办公室|楼下|总部|售楼处|门店|营业厅|厂门|校门|项目部)|排起(?:了)?(?:长)?(?:队|龙)[^。；]{0,12}(?:取|提|退|攞|withdraw)|排长龙[^。；]{0,8}(?:取|提|攞|拿)|聚集|围堵|罢工|(?<!暂)停工(?!作)|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
               r"集中提现|排队退(?:卡|款|费)|集体停运|集体停驶|集体没出车|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
               r"到[^，。；]{0,8}(?:总部|售楼处|门店|项目部|办公楼|政府)[^，。；]{0,6}(?:维权|讨|要求|聚集))")
 CROWD = [rf"{N}\s*(?:名|位|个|多|余)?(?:[^，。；0-9]{{0,12}}?){COLLECTIVE}",
@@ -364,7 +364,7 @@ OUTAGE_WORDS = r"(?:\bdown\b|outage|crash(?:ed)?|全断|断网|登不进|登录�
 RESTORED = r"(?:恢复|修复|修好|复原|back online|restored)"
 OUTLETS = [rf"{N}\s*(?:家|所|个|座|间)(?:[^，。；0-9]{{0,4}})?(?:门店|网点|学校|医院|营业厅|分店|药店|超市|站点|校区|幼儿园|社区|加油站|工厂)"]
 PARTIAL_OUTAGE = r"(?:\bcrash(?:ed)?\b|(?:[0-9两三四五六七八九十多几]+条|多条)(?:公交|地铁)?线路[^，。；]{0,20}(?:停驶|停运|停摆)|停运|停摆|停诊|停课|闭店|瘫痪|宕机|停服|服务中断|系统崩溃|全面崩溃)"
-TOTAL_OUTAGE = (r"(?:(?:suspended|halted|cancell?ed)\s+(?:every|all)\s+[a-z]+|all (?:routes|services|lines|sailings|flights)[^，。；]{0,12}(?:suspended|halted|cancell?ed)|nationwide outage|total outage|暂停[^，。；]{0,6}供水|data\s*全断|全网断|全网瘫痪|全面瘫痪|全线停运|全线停航|全部停航|全市停运|全城停运|全市[^，。；]{0,6}(?:停摆|瘫痪)|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|停水|停气|停暖|"
+TOTAL_OUTAGE = (r"(?:(?:suspended|halted|cancell?ed)\s+(?:every|all)\s+(?:of its\s+)?(?:sailings?|flights?|services?|routes?|lines?|trains?|operations)|all (?:routes|services|lines|sailings|flights)[^，。；]{0,12}(?:suspended|halted|cancell?ed)|nationwide outage|total outage|暂停[^，。；]{0,6}供水|data\s*全断|全网断|全网瘫痪|全面瘫痪|全线停运|全线停航|全部停航|全市停运|全城停运|全市[^，。；]{0,6}(?:停摆|瘫痪)|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|停水|停气|停暖|"
                 r"断水|自来水停供|停止供水|暂停(?:取水)?供水|供水中断|停止供暖|停止供气|供暖中断|供气中断|停供)")
 # A power cut is a public-utility cut only where homes or an area lost it (not a mall's kitchen or a venue).
 POWER_CUT = r"(?<!自动)(?<!保护性)(?:停电|断电(?!保护)|供电中断)"
@@ -372,7 +372,7 @@ UTILITY_AREA = r"(?:居民|小区|片区|全市|全城|全区|全县|全镇|[0-9
 SILENCE = (r"(?:未|没有|没|无|尚未|仍未|从未|始终未|一直未|冇)(?:作出|作|给出|发布|发出|发过|发|出过|出|做过|作过|给过|有过|对外|公开)?(?:任何)?(?:官方|正式|公开)?(?:回应|回复|表态|发声|说明|"
            r"声明|澄清|解释|通报)|no comment|has(?:n't| not) (?:responded|commented|issued)|no (?:official )?(?:response|statement)|declined to comment|has yet to (?:respond|comment)|不予回应|拒绝回应|避而不谈|保持沉默|沉默")
 LONG_SILENCE = r"(?:for days|for (?:a|over a) week|several days|多日|连日|数日|几天|多天|一周|一星期|连续[^，。；]{0,3}天|至今[^，。；]{0,3}天)"
-STILL_ON_SALE = (r"(?:still on sale|still (?:being )?sold|remains? on (?:sale|shelves)|still available|仍在[^，。；]{0,12}(?:销售|售卖|上架|卖)|仍(?:在|可)?(?:正常)?(?:销售|售卖|在售)|照常(?:销售|售卖)|正常销售|"
+STILL_ON_SALE = (r"(?:still on sale|still (?:being )?sold|remains? on (?:sale|shelves)|still (?:available|listed) (?:for sale|to buy|on (?:the )?(?:shelves|platforms?|app|store))|仍在[^，。；]{0,12}(?:销售|售卖|上架|卖)|仍(?:在|可)?(?:正常)?(?:销售|售卖|在售)|照常(?:销售|售卖)|正常销售|"
                  r"依然照卖|照卖|继续(?:销售|售卖)|仍未下架|未下架|没有下架|未见下架|未召回|仍未召回|尚未召回|未见[^，。；]{0,4}召回|"
                  r"仍可(?:购买|下单)|还在卖|还挂着|仍挂着|仍在使用|仍未恢复|尚未恢复|至今未恢复)")
 # An old, settled event reposted again (SEVERITY.md rulings): both a resurfacing and a past settlement.
@@ -451,12 +451,12 @@ def normalise(text: str) -> str:
 _EN_SMALL = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
                                         "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 _EN_VAGUE = {"hundreds of thousands of": "数十万", "tens of thousands of": "数万", "thousands of": "数千",
-             "hundreds of": "数百", "dozens of": "数十", "scores of": "数十", "a dozen": "12", "several": "多名"}
+             "hundreds of": "数百", "dozens of": "数十", "scores of": "数十", "a dozen": "12"}
 
 
 def _english_numbers(text: str) -> str:
     """1.3 million → 130万, 2 billion → 20亿, 12k → 12000, two staff → 2 staff, dozens of → 数十."""
-    text = re.sub(r"(\d+(?:\.\d+)?)\s*(?:million|mn|m)\b(?!\s*(?:ago|min))",
+    text = re.sub(r"(\d+(?:\.\d+)?)\s*(?:million|mn)\b",
                   lambda m: f"{float(m.group(1)) * 100:g}万", text, flags=re.I)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*(?:billion|bn)\b", lambda m: f"{float(m.group(1)) * 10:g}亿", text, flags=re.I)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*[kK]\b", lambda m: f"{float(m.group(1)) * 1000:g}", text)

@@ -273,6 +273,11 @@ def test_english_numbers_and_negations():
     ("帖子约50个赞", "mentions"),  # likes are not posts
     ("骑手摔倒擦伤膝盖，自行贴了创可贴，没有就医", "harm_reported"),  # a scrape self-treated
     ("一辆大巴空调冒烟，司机停驶检查", "partial_outage"),  # one vehicle, not a line
+    ("The rumour spread on social media overnight.", "local_media"),  # social media is not the press
+    ("Dead fish were seen along the river bank.", "deaths"),  # fish, not people
+    ("The company's shares rallied after the statement.", "collective_action"),
+    ("Sales were hurt by the recall.", "harm_reported"),
+    ("The app is still available but slow.", "still_on_sale"),
 ])
 def test_more_lookalikes_do_not_count(text, name):
     assert name not in present(read_signals(text)), (text, present(read_signals(text)))
