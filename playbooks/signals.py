@@ -270,6 +270,8 @@ COMPLAINTS = [rf"(?:投诉|差评|举报|求助)(?:量|数|件)?(?:新增|累计
 PLATFORMS = ("微博", "抖音", "快手", "小红书", "知乎", "B站", "哔哩哔哩", "公众号", "头条", "贴吧", "黑猫投诉", "视频号", "豆瓣",
              "虎扑", "股吧", "雪球", "脉脉", "懂车帝", "车质网", "Dcard", "PTT", "连登", "Threads", "Instagram", "Facebook",
              "YouTube", "IG", "Douyin", "Kuaishou", "WeChat", "Xiaohongshu", "Bilibili", "Zhihu", "Toutiao", "Reddit", "LIHKG", "Twitter", "WhatsApp群", "Weibo", "TikTok", "大众点评", "点评网", "百度", "论坛", "X平台")
+# 行业论坛 / 高峰论坛 is a conference, not a web forum
+_PLATFORM_PATTERNS = {"论坛": r"(?<!行业)(?<!高峰)(?<!经济)(?<!金融)(?<!技术)(?<!发展)(?<!博鳌)(?<!峰会)论坛(?!上发言|上称|上表示|致辞)"}
 MULTI_PLATFORM = r"(?:multiple platforms|across (?:social media|platforms|the internet)|多平台|多个平台|各大平台|跨平台|多个社交平台|全网(?!瘫痪|崩|宕|停|相关|信息|声量|共|累计|监测|合计)|多个网络平台)"
 MULTI_REGION = r"(?:\bnationwide\b|across the country|(?:[Mm]ultiple|[Ss]everal) (?:cities|provinces)|多个省份|多省|跨省|跨地区|全国各地|全国多地|全国范围|多地|多个城市|多座城市|[0-9两三四五六七八九十]+个(?:城市|省|地市)|十余个(?:城市|省))"
 HOT = r"(?:hot[- ]?search|热搜|热榜|热门话题|同城榜|热点榜|trending)"
@@ -524,7 +526,7 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
         flag("deaths", DEATH_WORDS)
         if values.get("deaths") is True:
             values["deaths"] = 1.0
-    platforms = sorted({p for p in PLATFORMS if any(True for _ in _hits(re.escape(p), text, rumor))})
+    platforms = sorted({p for p in PLATFORMS if any(True for _ in _hits(_PLATFORM_PATTERNS.get(p, re.escape(p)), text, rumor))})
     if platforms:
         values["platforms"], evidence["platforms"] = float(len(platforms)), "、".join(platforms)
     count("platforms", [rf"{N}\s*个(?:社交|网络|公开)?平台"])

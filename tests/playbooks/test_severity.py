@@ -277,6 +277,7 @@ def test_english_numbers_and_negations():
     ("Dead fish were seen along the river bank.", "deaths"),  # fish, not people
     ("The company's shares rallied after the statement.", "collective_action"),
     ("Sales were hurt by the recall.", "harm_reported"),
+    ("董事长在金融论坛上的发言被剪辑成短视频", "platforms"),  # a conference, not a web forum
     ("The app is still available but slow.", "still_on_sale"),
 ])
 def test_more_lookalikes_do_not_count(text, name):
