@@ -339,6 +339,9 @@ MONEY_LOSS = (r"(?:领不出|取不出|提不出|盗刷|被转出|被转走|无�
               r"血本无归|跑路|卷款|无法退款|退款无门|无法使用|损失惨重|被骗)")
 BACKLASH = (r"(?:\b(?:pulled (?:the )?(?:products?|items?|it)|taken off (?:the )?shelves|removed from (?:the )?shelves|delisted|mass returns|cancell?ed orders)\b|退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
             r"(?:超市|商超|平台|渠道|经销商|电商|卖场|药店|便利店|商场|门店)[^，。；]{0,12}(?:下架|撤柜|停售)|停止合作|暂停合作|终止合作)")
+# refunds actually being paid (an offer alone is not: it may stall)
+MONEY_RESOLVED = (r"(?:已(?:全部)?(?:安排)?(?:打款|退款|退还|到账|兑付)|(?:办完|办理完|完成)(?:了)?退款|晒出(?:了)?到账|"
+                  r"已有[^。；]{0,8}(?:办完|办理完|领到|收到|拿到))")
 COLLECTIVE = (r"(?:\b(?:protest(?:ed|ers|ing)?|sit-in|petition(?:ed)?)\b|\bstrike\b|walk-?out|堵在[^，。；]{0,6}(?:门口|门前|前台|大门|大厅|办公室|楼下|总部|售楼处|门店|营业厅|厂门|校门|项目部)|排起(?:了)?(?:长)?(?:队|龙)[^。；]{0,12}(?:取|提|退|攞|withdraw)|排长龙[^。；]{0,8}(?:取|提|攞|拿)|聚集|围堵|罢工|(?<!暂)停工(?!作)|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
               r"集中提现|排队退(?:卡|款|费)|集体停运|集体停驶|集体没出车|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
               r"到[^，。；]{0,8}(?:总部|售楼处|门店|项目部|办公楼|政府)[^，。；]{0,6}(?:维权|讨|要求|聚集))")
@@ -590,6 +593,13 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
     # a short outage already over is the guide's minor case (中断数十分钟内恢复), not a partial stoppage
     if values.get("partial_outage") and (values.get("outage_hours") or 24) < 1 and mentioned(RESTORED, text):
         values.pop("partial_outage"), evidence.pop("partial_outage")
+    # money already being paid back, at one shop and under a million yuan, is the guide's minor case
+    # (SEVERITY.md ruling w8-076): the loss the posts feared did not happen
+    if (values.get("money_loss") or values.get("partial_outage")) and mentioned(MONEY_RESOLVED, text) \
+            and (values.get("amount_yuan") or 0) < 1e6 and (values.get("outlets_affected") or 1) <= 1:
+        for name in ("money_loss", "partial_outage"):
+            if values.pop(name, None):
+                evidence.pop(name, None)
     # silence: how long, from the sentence that says nobody answered
     for match in re.finditer(SILENCE, text):
         sentence = next((s for s in _sentences(text) if match.group(0) in s), "")

@@ -307,6 +307,17 @@ def test_an_outage_duration_in_the_next_clause_counts():
     assert read_signals("结算系统自昨日起瘫痪，持续约28小时").outage_hours == 28
 
 
+def test_money_already_being_refunded_at_one_shop_is_minor():
+    # SEVERITY.md ruling w8-076: the feared loss did not happen
+    text = ("有网友发帖称“青柠瑜伽卷款跑路”。实际是青柠瑜伽湖西店租约到期关门，约60名会员可以到其余门店继续上课，"
+            "也可以申请退款，已有二十多人办完退款。")
+    assert rule_grade(text, crisis_type="financial_risk").severity == "minor"
+    stalled = text.replace("已有二十多人办完退款", "但退款申请两周来无人处理")
+    assert rule_grade(stalled, crisis_type="financial_risk").severity == "general"
+    stolen = "约30个账户余额被盗刷，合计约2万元，平台已先行垫付。"
+    assert rule_grade(stolen, crisis_type="financial_risk").severity == "general"  # a real loss, even if repaid
+
+
 def test_rumored_harm_is_not_counted_for_a_rumor():
     text = "网传“某乳企奶粉致多名婴儿住院”的帖子在微博流传，转发约200次，经核实为谣言"
     assert rule_grade(text, crisis_type="rumor").severity == "minor"
