@@ -184,7 +184,7 @@ def parse_number(token: str) -> float | None:
 _CLAUSE_END = re.compile(r"[，。；！？,;!?\n：:]")
 # A negation before a fact in the same clause cancels it (尚无央媒报道, 没上热搜, 没有抖音、微博搬运, 冇人受伤).
 _NEGATION = re.compile(
-    r"(?:没有|没|冇|唔|未(?!成年|按|能|及时|经|获|足额|如期|兑付|付|支付|结清|到账|披露|公开|缴|发放|回应|回复|说明|表态|作|作出)"
+    r"(?:没有|没|冇|唔|未(?!成年|按|能|及时|经|获|足额|如期|兑付|付|支付|结清|到账|披露|公开|缴|发放|回应|回复|说明|表态|作|作出|消|使用|用完|兑现|退)"
     r"|(?<![法口])无(?!法|锡|证|故|序|良|照|资质|人机)|尚无|暂无|并无|不是|并非|(?<!是)非(?!法|常|正常)|否认|排除|谈不上|不存在|不涉及|不属于|不会|不用|无需|不需要|不必"
     r"|\b(?:[Nn]o(?!\.)|[Nn]ot|[Nn]ever|[Ww]ithout|[Nn]one|[Nn]obody|[Nn]o one|[Nn]either)\b)")  # not No.2 (a number)
 # A condition or a possibility is not a fact (逾期未改正的将移送公安, 可能导致, 如出现立案即重评, 担心被).
@@ -249,12 +249,12 @@ def _largest(patterns: list[str], text: str, rumor: bool = False) -> tuple[float
 
 N = rf"(?P<n>{NUMBER})(?![0-9.,]*\s*(?:(?:到|至|-|~)\s*[0-9一二两三四五六七八九十]+)?\s*(?:年(?!薪)|岁|月(?!薪)|日|号|天|周|小时|个小时|分钟))"  # 2020年, 3岁, 5号线, 三天: not counts
 _SPAN = rf"(?P<n>{NUMBER})"  # a duration's number (三天, 40分钟), which N refuses as a count
-_PEOPLE = (r"(?:\b(?:users|customers|passengers|residents|patients|employees|workers|staff|investors|depositors|parents|children|kids|students|pupils|villagers|diners|members|clients|buyers|riders|drivers|people|consumers|households|policyholders|records|toddlers|infants|account holders|homebuyers|tenants|owners)\b|用户|客户|员工|业主|投资者|储户|消费者|乘客|旅客|家庭|居民|学员|会员|骑手|工人|农民工|出借人|购房者|车主|村民|"
+_PEOPLE = (r"(?:\b(?:users|customers|passengers|residents|patients|employees|workers|staff|investors|depositors|parents|children|kids|students|pupils|villagers|diners|members|clients|buyers|riders|drivers|people|consumers|households|policyholders|records|toddlers|infants|adults|crew|crew members|account holders|homebuyers|tenants|owners)\b|用户|客户|员工|业主|投资者|储户|消费者|乘客|旅客|家庭|居民|学员|会员|骑手|工人|农民工|出借人|购房者|车主|村民|"
            r"借款人|账户|帐户|账号|商户|球迷|住户|考生|家长|游客|应聘者|租客|司机|患者|学生|市民|网友|粉丝|持有人|股民|散户|老人|儿童|孩子|客人|顾客|病患|存户|球员|员工|师生|病人|投保人|被保险人|保户|求职者|食客)")
 _PERSON_CL = r"(?:名|位|个|人|户|例)"
-VULNERABLE = (r"(?:\b(?:toddlers?|infants?|elderly|seniors|pensioners|retirees|pregnant|pupils|students|patients|disabled)\b|儿童|BB|[Bb]ab(?:y|ies)|[Kk]ids|[Cc]hildren|个月大|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
+VULNERABLE = (r"(?:(?<![0-9])(?:[6-9][0-9]|[六七八九]十多?)岁|[六七八九]旬|听障|视障|聋哑|\b(?:toddlers?|infants?|elderly|seniors|pensioners|retirees|pregnant|pupils|students|patients|disabled)\b|儿童|BB|[Bb]ab(?:y|ies)|[Kk]ids|[Cc]hildren|个月大|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
               r"长者|长辈|高龄|失能|孕妇|孕期|孕[早中晚]期|怀孕|产妇|孕产妇|月子|哺乳期|患者|病人|透析|糖尿病|残障|残疾|盲人|养老院|敬老院|留守)")
-HARM_WORDS = (r"(?:(?:(?<=seriously )|(?<=badly )|(?<=slightly ))hurt\b|\b(?:injur(?:ed|ies|y)|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
+HARM_WORDS = (r"(?:(?:(?<=seriously )|(?<=badly )|(?<=slightly ))hurt\b|\b(?:injur(?:ed|ies|y)|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|went to (?:a |the )?(?:community |local )?(?:clinic|hospital|doctor)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
               r"送往医院|送到医院|送进医院|看医生|睇医生|急症室|admitted|hospitali[sz]ed|睇皮肤科|抢救|呕吐|腹泻|过敏|红肿|感染|晕厥|晕倒|昏倒|昏迷|头晕|胸闷|心悸|发热|"
               r"血铅超标|不适|(?:叫了?|拨打|打了?)120|120(?:急救|救护车))")
 HOSPITAL = r"(?:住院|留院|入院|admitted|hospitali[sz]ed|ICU|重症|抢救|危重|病危)"
@@ -280,16 +280,18 @@ NATIONAL_HOT = (r"(?:No\.\s*[1-3]\b[^，。；]{0,30}(?:hot[- ]?search|trending)
 _LOCAL = re.compile(r"(?:本地|同城|地方|省内|市内|当地|区域|城市)[^，。；,;]{0,3}$")
 CENTRAL_MEDIA = (r"(?:state media|state broadcaster|national media|People's Daily|Xinhua|央视|中央电视台|CCTV(?:\s*-?\s*\d|\s*(?:新闻|财经|报道|记者|焦点))|人民日报|新华社|新华网|人民网|央广|中央广播|光明日报|"
                  r"经济日报|中国新闻网|中新社|央媒|中央媒体|焦点访谈|新闻联播|每周质量报告|3·15晚会|315晚会|中国青年报|法治日报|工人日报)")
-LOCAL_MEDIA = (r"(?:(?<![Ss]ocial )\bmedia\b|\b(?:newspapers?|dailies|press(?! release| conference| statement)|reporters?|journalists?|broadcasters?|RTHK|TVB|news (?:site|outlet|portal)s?)\b|outlets?\s+(?:reported|picked|ran|covered|wrote|have written)|(?:picked (?:it|the story) up|ran the story|wrote it up|written it up)|省级媒体|省台|省电视台|卫视|都市报|晚报|日报|商报|时报|法治报|周刊|(?<!自)媒体(?:报道|跟进|曝光|转载|发文|评论|采访|关注)|"
+LOCAL_MEDIA = (r"(?:(?<![Ss]ocial )\bmedia\b|\b(?:newspapers?|dailies|press(?! release| conference| statement)|reporters?|journalists?|broadcasters?|RTHK|TVB|news (?:site|outlet|portal)s?)\b|outlets?\s+(?:reported|picked|ran|covered|wrote|have written)|(?:[Ll]ocal|[Nn]ational|[Ss]tate) news|(?:picked (?:it|the story) up|ran the story|wrote it up|written it up)|省级媒体|省台|省电视台|卫视|都市报|晚报|日报|商报|时报|法治报|周刊|(?<!自)媒体(?:报道|跟进|曝光|转载|发文|评论|采访|关注)|"
                r"多家媒体|网媒|(?:多|几|好几|数)家[^，。；]{0,4}媒|(?:地方|本地|当地|市级|省内|行业|财经|科技|汽车|数码|体育|海外|主流|官方)(?:媒体|传媒)|电视台|广播电台|电台|市台|县台|城市台|(?:交通|新闻|经济|城市|民生|人民)广播|报章|报纸|新闻台|新闻号|"
                r"新闻客户端|民生栏目|记者|本报讯|跟进报道|报道了|已报道|发文梳理|专题报道)")
 AGENCY = (r"(?:\b(?:regulators?|regulatory|authorit(?:y|ies)|commission(?:er)?|bureau|administration|ministry|police|watchdog|SAMR|CSRC|NFRA|CBIRC|PBOC|HKMA|SFC|PCPD|inspectors?|fire (?:brigade|department|service)|consumer council)\b|(?:本|我|该|省|市|区|县|分)(?:局|厅|署|委)|管理局|监督管理|公署|专员|食安|食环|监管局|监管部门|市场监管|监管|银保监|金融监管|证监|网信办|网信部门|网信|生态环境|环保局|环保部门|环保所|人社|劳动监察|"
           r"卫健委|卫生健康委|卫生监督|药监|交通运输|消协|消保委|消委会|消费者协会|应急管理|应急局|住建|警方|公安|派出所|民警|警察|"
           r"教育局|民政局|纪委|监委|国资委|国资监管|足协|主管部门|政府|街道|文旅|城管|质监|疾控|劳工处|屋宇署|食环署|海关|税务|运管|工信|发改|"
-          r"人民银行|央行|外汇管理|商务局|执法|监察|督察|安监|检察|法院|"
+          r"人民银行|人行|央行|卫生健康局|卫健局|维稳办|外汇管理|商务局|执法|监察|督察|安监|检察|法院|"
           r"(?:体育|文化|交通|教育|卫生|水务|水利|农业|农业农村|林业|自然资源|医保|民航|铁路|邮政|海事|能源|粮食|烟草|气象)(?:管理)?(?:局|厅|委))")
 ATTENTION_ACTION = (r"(?:\b(?:summoned|inspect(?:ed|ion|ing)|took samples|sampl(?:ed|ing)|investigat(?:ing|ion|ed|e)|probe|compliance check|opened an? (?:inquiry|enquiry|case|check|investigation)|questioned|ordered|warned|warning letter|fined|raided|stepped in|intervened)\b|约谈|问询|询问|关注函|问询函|介入|到(?:咗|了)?场|到(?:咗|了)?现场|现场检查|检查|取样|抽检|抽查|调查|督促|责令|限期整改|整改|通报|点名|"
                     r"调材料|调取|调阅|封存|查扣|扣押|抽样|抽(?:了|走)?[^，。；]{0,6}(?:样|样品)|送检|要求[^，。；]{0,4}(?:提交|交|报送)[^，。；]{0,4}报告|主动联络|(?:打电话|打来电话|来电|致电)[^，。；]{0,4}(?:问|了解|询问|核实)|问情况|约(?:我们|公司|企业|我司|负责人)[^，。；]{0,6}谈|上门|来厂|到厂|进厂|消费提示|消费警示|使用警示|发出警示|提醒|核查|了解情况|来函|约见|叫停|下发|通知|立案)")
+WARNING_ONLY = (r"(?:(?:采取)?(?:出具|发出|下发|收到)?(?:一份)?(?:警示函|书面提醒|提醒函|监管提示函|风险提示函)(?:的监督管理措施)?|"
+                r"warning letter|(?:并)?责令其?[^，。；]{0,10}自查|要求(?:其)?退运)")
 FORMAL_ALONE = (r"(?:\b(?:arrested|detained by police|criminal (?:case|investigation|charges?)|charged with|shut down by|banned from the market)\b|ordered[^，。；]{0,20}\b(?:recall|to (?:halt|suspend|stop|shut|close))|立案(?:调查|侦查|审查)?|刑事拘留|刑拘|逮捕|拘捕|批捕|落案起诉|留置|吊销|挂牌督办|市场禁入|移送公安|移送司法|联合调查组|成立(?:专项|联合)?调查组|"
                 r"中央(?:第[^，。；组]{1,3})?(?:生态)?(?:环保|环境保护|环境)?督察|开除党籍|(?:撤销|吊销|注销|收回)[^，。；]{0,12}(?:牌照|许可证?|执照|资质)|licen[cs]e[^，。；]{0,12}(?:revoked|suspended|cancell?ed|withdrawn)|开除公职|双开|移送(?:检察|司法|公安)|纪律审查|审查调查|监察调查|查封|取缔|刑事强制措施|被控制|控制了(?:相关|涉事)?(?:责任人|嫌疑人)|国务院)")
 FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质|新用户注册|注册)|(?:许可|许可证|牌照|执照|资质)被?(?:暂停|吊销|注销|撤销)|(?:应用商店|应用市场)?下架|suspend(?:ed)?[^，。；]{0,12}licen[cs]e|recall|停产|停业|(?:全面|紧急)?回收|(?:暂停|停止)出货|暂停(?:营业|业务|经营|销售|新增[^，。；]{0,8}业务|[^，。；]{0,8}新增业务|[^，。；]{0,14}业务)|召回|关停|停工整顿|整顿)")
@@ -298,18 +300,18 @@ DEATH_WORDS = r"(?:\b(?:died|killed|deaths?|fatalit(?:y|ies)|passed away)\b|猝�
 DEATHS = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?(?:people|workers|staff|passengers|residents|patients|children|employees)?\s*(?:were\s+|have\s+)?(?:died|killed|dead)",
           rf"{N}\s*{_PERSON_CL}?[^，。；、0-9]{{0,6}}?{DEATH_WORDS}", rf"(?:死亡|遇难|身亡|罹难)(?:人数)?{_APPROX}{N}\s*{_PERSON_CL}",
           rf"致\s*{N}\s*(?:人)?(?:死|亡)"]
-INJURED = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?{_PEOPLE}[^，。；0-9]{{0,30}}?{HARM_WORDS}",
+INJURED = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?{_PEOPLE}[^，。；]{{0,40}}?{HARM_WORDS}",
            rf"{N}\s*{_PERSON_CL}[^，。；0-9]{{0,16}}?{HARM_WORDS}",
            rf"{N}\s*(?:名|位|个)?{_PEOPLE}[^，。；0-9]{{0,14}}?{HARM_WORDS}",
            rf"(?:受伤|伤者|中毒|送医|住院|就医|就诊|不适|伤员)(?:人数|者)?{_APPROX}{N}\s*{_PERSON_CL}"]
 HARM_SEVERE = (r"(?:\b(?:critical condition|life-threatening|intensive care)\b|危重|病危|(?<!脱离)(?<!脱离了)生命危险|ICU|重症监护|抢救(?![^，。；]{0,6}(?:无生命危险|无大碍|脱离(?:生命)?危险|已脱险|脱险|已无大碍))|致残|截肢|失明|血铅超标|铅中毒|群体性中毒|集体中毒|多人中毒|重度烧伤|脑损伤|"
                r"器官衰竭|终身|不可逆)")
 TARGETING = (r"(?:调岗|降了?[^，。；]{0,3}(?:薪|工资)|工资[^，。；]{0,4}降|辱骂|骂|呵斥|训斥|怒斥|吼|养老钱|全部积蓄|毕生积蓄|救命钱|棺材本|拍打|殴打|掌掴|打人|打骂|扇|踢|调侃|嘲笑|取笑|戏弄|模仿|体罚|虐待|推搡|欺凌|霸凌|猥亵|性侵|嘲讽|羞辱|歧视|辞退|解雇|开除|劝退|降薪|误导|诱导|"
-             r"哄骗|欺骗|诈骗|骗|推销|挪用|克扣|截留|侵占|收割|套路|侵害|滞留|被困|冒用|泄露|停水|停电|延误|无法|针对)")
+             r"哄骗|欺骗|诈骗|骗|推销|引导|忽悠|挪用|克扣|截留|侵占|收割|套路|侵害|滞留|被困|冒用|泄露|停水|停电|延误|无法|针对)")
 SENSITIVE = (r"(?:(?:HKID|ID|identity card|passport)\s*(?:card\s*)?numbers?[^。；]{0,30}(?:bank|card number|diagnos|medical|address)|\b(?:medical|patient|health) records\b|diagnos(?:is|es|tic) (?:notes|records)|身份证(?:号|号码)?[^。；]{0,15}(?:银行卡|卡号|住址|地址|资金账号|资金账户|证券账户|银行账户|银行账号)|银行卡(?:号)?[^。；]{0,15}身份证|病历|健康记录|体检(?:报告|记录|数据)|"
-             r"就诊记录|问诊记录|诊断结论|诊断(?:记录|纪录|信息|结果)|用药(?:情况|记录)|处方|病史|诊疗记录|疗程|医疗记录|(?:儿童|学生|孩子|未成年|幼儿|小孩|小朋友|婴儿)[^，。；]{0,4}(?:信息|姓名|照片|住址|生日|接送)|精确[^，。；]{0,6}(?:住址|地址)|门牌号|家庭住址|"
+             r"就诊记录|问诊记录|产检(?:报告|记录|单)|B超单|诊断结论|诊断(?:记录|纪录|信息|结果)|用药(?:情况|记录)|处方|病史|诊疗记录|疗程|医疗记录|(?:儿童|学生|孩子|未成年|幼儿|小孩|小朋友|婴儿)[^，。；]{0,4}(?:信息|姓名|照片|住址|生日|接送)|精确[^，。；]{0,6}(?:住址|地址)|门牌号|家庭住址|"
              r"行踪|实时定位|人脸(?:信息|数据)|护照号)")
-LEAK = r"(?:\b(?:exposed|leaked|leak|breach|for sale|dumped|misconfigured|scraped|stolen|hacked)\b|卖家|挂出|讲得出|讲出|捞出|被爆|挂(?:在|到|上)(?=[^，。；]{0,8}(?:网|吧|论坛|群|平台|微博|贴))|挂牌出售|样本|交易论坛|暗网|外流|报出|说出|掌握|诈骗|泄露|外泄|出售|售卖|贩卖|兜售|爬取|暴露|拖库|流出|倒卖|打包|网盘|下载|可查|检索|盗取|窃取|被查询|黑产|流传|黑客|hacker|入侵|盗走|攞到)"
+LEAK = r"(?:可被[^，。；]{0,6}(?:打开|访问|下载|查看|遍历)|批量访问|遍历|\b(?:exposed|leaked|leak|breach|for sale|dumped|misconfigured|scraped|stolen|hacked)\b|卖家|挂出|讲得出|讲出|捞出|被爆|挂(?:在|到|上)(?=[^，。；]{0,8}(?:网|吧|论坛|群|平台|微博|贴))|挂牌出售|样本|交易论坛|暗网|外流|报出|说出|掌握|诈骗|泄露|外泄|出售|售卖|贩卖|兜售|爬取|暴露|拖库|流出|倒卖|打包|网盘|下载|可查|检索|盗取|窃取|被查询|黑产|流传|黑客|hacker|入侵|盗走|攞到)"
 AMOUNT = [rf"{_APPROX}{N}\s*(?:元|块钱|块|人民币|yuan|RMB|CNY)", rf"(?:RMB|CNY|¥|￥)\s*{_APPROX}{N}"]
 # Amounts in other currencies, converted to yuan at round rates (the grade needs magnitude, not cents).
 CURRENCY_RATES = {r"(?:新台币|台币|NT\$|NTD)": 0.22, r"(?:港元|港币|HK\$|HKD)": 0.92, r"(?:美元|美金|US\$|USD)": 7.2,
@@ -320,7 +322,8 @@ CURRENCY_RATES = {r"(?:新台币|台币|NT\$|NTD)": 0.22, r"(?:港元|港币|HK\
 def _foreign(currency: str, before: str = "") -> list[str]:
     return [rf"{before}{currency}\s*{_APPROX}{N}", rf"{before}{_APPROX}{N}\s*(?:元)?\s*{currency}"]
 FINE_WORDS = r"(?:罚款|罚没|处以|并处|罚金|裁罚|罚|fined?)"
-FINE = [rf"fined?[^，。；0-9]{{0,40}}?(?:RMB|CNY|¥|￥)\s*{_APPROX}{N}",
+FINE = [rf"(?:罚没款|罚款)(?:合计|共计|共)?{_APPROX}{N}\s*(?:元|块)",
+        rf"fined?[^，。；0-9]{{0,40}}?(?:RMB|CNY|¥|￥)\s*{_APPROX}{N}",
         rf"{FINE_WORDS}(?:人民币)?(?:合计|共计|共)?{_APPROX}{N}\s*(?:元|块)",
         rf"(?:罚款|被罚|罚没)(?:了)?{_APPROX}(?P<n>[0-9]+(?:\.[0-9]+)?\s*[万亿]|[一二两三四五六七八九十百千]+[万亿])(?![元0-9]|\s*(?:人|名|次|条|户))",
         rf"{N}\s*元(?:的)?罚(?:款|单)"]
@@ -329,23 +332,23 @@ STOCK = [rf"{MARKET}[^，。；]{{0,14}}?(?:下跌|跌|跌幅|收跌|大跌|挫|
          r"(?:超过|超|逾|近|约|达|了|咗)?\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%",
          r"(?:收跌|跌超|跌逾|大跌|重挫|下挫|跳水)\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"]
 STOCK_LIMIT = rf"(?:跌停|闪崩|股价崩|市值蒸发[^，。；]{{0,6}}亿|{MARKET}[^，。；]{{0,8}}(?:暴跌|腰斩|崩盘))"
-RATING_DOWN = r"(?:(?:下调|调降|降低|下修)[^，。；目标价]{0,10}(?:主体|债项|信用)?(?:评级|信用等级)|评级[^，。；]{0,10}(?:下调|调降|下修|降至|降为)|信用等级(?:被)?下调|降级至)"
-RATING_WATCH = r"(?:展望[^，。；]{0,12}(?:负面|negative)|outlook[^，。；]{0,16}negative|负面展望|列入(?:评级)?(?:负面)?观察|负面观察|观察名单)"
+RATING_DOWN = r"(?:downgrad(?:ed|es|ing|e)\b[^，。；]{0,40}rating|rating[^，。；]{0,20}(?:downgraded|cut|lowered)|(?:下调|调降|降低|下修)[^，。；目标价]{0,10}(?:主体|债项|信用)?(?:评级|信用等级)|评级[^，。；]{0,10}(?:下调|调降|下修|降至|降为)|信用等级(?:被)?下调|降级至)"
+RATING_WATCH = r"(?:watch ?list|credit ?watch|rating watch|展望[^，。；]{0,12}(?:负面|negative)|outlook[^，。；]{0,16}negative|负面展望|列入(?:评级)?(?:负面)?观察|负面观察|观察名单)"
 BOND_DEFAULT = r"(?:实质(?:性)?违约|债(?:券|务)?违约|构成违约|展期失败|无法偿付|未能偿付)"
 GRACE = r"(?:宽限期|未按期(?:付息|兑付|支付|偿付)|未能按期(?:付息|兑付)|延期(?:付息|兑付)|到期未兑付|逾期未兑付|兑付逾期|到期未(?:付|支付)|展期)"
 CLASS_ACTION = r"(?:集体诉讼|共同诉讼|集体起诉|联合起诉|代表人诉讼|集团诉讼)"
 CLAIMS = r"(?:征集(?:受损)?投资者|征集索赔|索赔征集|律所[^，。；]{0,12}征集|征集[^，。；]{0,6}(?:维权|索赔))"
-MONEY_LOSS = (r"(?:领不出|取不出|提不出|盗刷|被转出|被转走|无法提现|不能提现|提现困难|无法取出|无法支取|不到账|未到账|资金被冻结|(?:卡|账户|帐户|资金)[^，。；]{0,6}被[^，。；]{0,4}冻结|无法兑付|兑付困难|爆仓|"
+MONEY_LOSS = (r"(?:领不出|取不出|提不出|盗刷|被转出|被转走|无法提现|不能提现|提现困难|无法取出|无法支取|不到账|未到账|资金被冻结|重复扣款|多扣款|被多扣|(?:卡|账户|帐户|资金)[^，。；]{0,6}被[^，。；]{0,4}冻结|无法兑付|兑付困难|爆仓|"
               r"血本无归|跑路|卷款|无法退款|退款无门|无法使用|损失惨重|被骗)")
-BACKLASH = (r"(?:\b(?:pulled (?:the )?(?:products?|items?|it)|taken off (?:the )?shelves|removed from (?:the )?shelves|delisted|mass returns|cancell?ed orders)\b|退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
+BACKLASH = (r"(?:退学退费|退费潮|集中退费|扎堆退费|\b(?:pulled (?:the )?(?:products?|items?|it)|taken off (?:the )?shelves|removed from (?:the )?shelves|delisted|mass returns|cancell?ed orders)\b|退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
             r"(?:超市|商超|平台|渠道|经销商|电商|卖场|药店|便利店|商场|门店)[^，。；]{0,12}(?:下架|撤柜|停售)|停止合作|暂停合作|终止合作)")
 # refunds actually being paid (an offer alone is not: it may stall)
 MONEY_RESOLVED = (r"(?:已(?:全部)?(?:安排)?(?:打款|退款|退还|到账|兑付)|(?:办完|办理完|完成)(?:了)?退款|晒出(?:了)?到账|"
                   r"已有[^。；]{0,8}(?:办完|办理完|领到|收到|拿到))")
 COLLECTIVE = (r"(?:\b(?:protest(?:ed|ers|ing)?|sit-in|petition(?:ed)?)\b|\bstrike\b|walk-?out|堵在[^，。；]{0,6}(?:门口|门前|前台|大门|大厅|办公室|楼下|总部|售楼处|门店|营业厅|厂门|校门|项目部)|排起(?:了)?(?:长)?(?:队|龙)[^。；]{0,12}(?:取|提|退|攞|withdraw)|排长龙[^。；]{0,8}(?:取|提|攞|拿)|聚集|围堵|罢工|(?<!暂)停工(?!作)|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
-              r"集中提现|排队退(?:卡|款|费)|集体停运|集体停驶|集体没出车|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
+              r"集中提现|排队退(?:卡|款|费)|集体停运|集体停驶|集体没出车|集体未出车|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
               r"到[^，。；]{0,8}(?:总部|售楼处|门店|项目部|办公楼|政府)[^，。；]{0,6}(?:维权|讨|要求|聚集))")
-CROWD = [rf"{N}\s*(?:名|位|个|多|余)?(?:[^，。；0-9]{{0,12}}?){COLLECTIVE}",
+CROWD = [rf"{N}\s*(?:名|位|个|多|余)?(?:[^，。；0-9]{{0,18}}?){COLLECTIVE}",
          rf"(?:维权群|维权微信群|投诉群|讨薪群|索赔群)(?:人数)?(?:已|已经)?(?:超过|有|达|近)?{_APPROX}{N}\s*(?:人|名)",
          rf"{COLLECTIVE}[^，。；0-9]{{0,6}}?(?:人数)?{_APPROX}{N}\s*(?:名|位|人)"]
 COLLECTIVE_MAJOR = (r"(?:\bbank run\b|挤兑|(?:多|几|数|各|[两三四五六七八九十]+)(?:个|家|间)?[^，。；]{0,4}(?:网点|分行|支行|分社|营业部)[^。；]{0,20}(?:排队|排起(?:了)?长?队|排长队|取款|提现|提款|领钱|取钱|攞钱|人龙|长龙|人潮|聚集)|"
@@ -353,7 +356,7 @@ COLLECTIVE_MAJOR = (r"(?:\bbank run\b|挤兑|(?:多|几|数|各|[两三四五六
                     r"(?:多地|(?:多|[0-9两三四五六七八九十几余]+)(?:家|个)?(?:城市|门店|分店))[^。；]{0,16}(?:排队|挤)[^。；]{0,4}退(?:卡|款|费)|"
                     r"(?:排队|取款)[^。；]{0,10}多个网点|堵(?:塞)?(?:道路|路|交通)|群体性事件|(?:警察|警方|民警|公安)[^，。；]{0,6}维持(?:现场)?秩序|"
                     r"(?:全国|多地|多个城市|跨省|跨地区|[0-9两三四五六七八九十]+(?:个城市|地|个地区|省|个省市)|十余个城市)[^。；]{0,24}(?:同时|同日|同步|集体|一起)?(?:停工|罢工|停运|停摆|停跑|停止接单))")
-AFFECTED = [rf"(?:涉及|影响|波及|受影响|牵涉|覆盖|泄露|涉事|累计)(?:的)?{_PEOPLE}?(?:有|达)?{_APPROX}{N}\s*(?:名|位|人|户|个|家|条|份|万)",
+AFFECTED = [rf"(?:涉及|影响|波及|受影响|牵涉|覆盖|泄露|涉事|累计)(?:的)?{_PEOPLE}?(?:有|达)?{_APPROX}{N}\s*(?:名|位|人|户|个|家|条|份|(?<=[万亿])(?![余多]?\s*(?:元|块|美|港|人民币|欧|英镑|日元|台币)))",  # 约1.2万: the 万 is the number's (not 70万元)
             rf"(?:资料|信息|数据|记录|简历|病历)(?:约|共|达|有|超过|近)*\s*{N}\s*(?:条|份)",
             rf"{N}\s*(?:名|位|户|个|多|余)?[^，。；0-9]{{0,5}}?{_PEOPLE}",
             rf"{N}\s*(?:名|位|户)[^，。；0-9]{{0,12}}?{_PEOPLE}",
@@ -361,21 +364,22 @@ AFFECTED = [rf"(?:涉及|影响|波及|受影响|牵涉|覆盖|泄露|涉事|累
             rf"(?:数据|信息|记录)[^，。；]{{0,12}}?(?:总量|总计|共计|合计|规模)\s*{_APPROX}{N}\s*条",
             rf"(?:声称|号称|宣称|自称)(?:数据)?(?:总量|总数|共有)\s*{_APPROX}{N}\s*(?:条|份)",
             rf"{N}\s*(?:户|人)(?:停水|停电|停气|受影响|滞留|被困|无法)"]
-FLIGHTS = [rf"(?:取消|cancel(?:led|ed)?|延误|delay(?:ed)?|停飞|备降|返航)\s*(?:了|咗)?(?:航班|班次|车次|列车)?{_APPROX}{N}\s*(?:个|班|架次|趟|次)?",
+FLIGHTS = [rf"cancell?ation of\s*{_APPROX}{N}\s*flights", rf"{N}\s*flights?\s*(?:were\s+|had to be\s+)?(?:cancell?ed|grounded|delayed)",
+           rf"(?:取消|cancel(?:led|ed)?|延误|delay(?:ed)?|停飞|备降|返航)\s*(?:了|咗)?(?:航班|班次|车次|列车)?{_APPROX}{N}\s*(?:个|班|架次|趟|次)?",
            rf"{N}\s*(?:个|班|架次|趟)?(?:航班|班次|车次|趟列车)(?:被)?(?:取消|延误|停飞|停运)"]
 PARCELS = [rf"{N}\s*(?:件|单|票)(?:包裹|快件|快递|订单|货物)?[^，。；]{{0,6}}(?:滞留|积压|延误|停滞|无法派送)",
            rf"(?:滞留|积压)(?:了|有)?(?:的)?(?:好)?(?:包裹|快件|快递|订单)?{_APPROX}{N}\s*(?:件|单|票)"]
-OUTAGE_WORDS = r"(?:\bdown\b|outage|crash(?:ed)?|全断|断网|登不进|登录不了|用不了|不能用|打不开|中断|故障|瘫痪|停摆|宕机|停水|停电|停气|停运|无法|异常|崩|报错|停服|进不去|停诊|挂不了|打不到|瘫|停止供)"
+OUTAGE_WORDS = r"(?:login 不到|登录不到|\bdown\b|outage|crash(?:ed)?|全断|断网|登不进|登录不了|用不了|不能用|打不开|中断|故障|瘫痪|停摆|宕机|(?<!欠费)(?:停水|停电|停气)(?!期限|日期|时间|通知)|停运|无法|异常|崩|报错|停服|进不去|停诊|挂不了|打不到|瘫|停止供)"
 RESTORED = r"(?:恢复|修复|修好|复原|back online|restored)"
 OUTLETS = [rf"{N}\s*(?:家|所|个|座|间)(?:[^，。；0-9]{{0,4}})?(?:门店|网点|学校|医院|营业厅|分店|药店|超市|站点|校区|幼儿园|社区|加油站|工厂)"]
 PARTIAL_OUTAGE = r"(?:\bcrash(?:ed)?\b|(?:[0-9两三四五六七八九十多几]+条|多条)(?:公交|地铁)?线路[^，。；]{0,20}(?:停驶|停运|停摆)|停运|停摆|停诊|停课|闭店|瘫痪|宕机|停服|服务中断|系统崩溃|全面崩溃)"
-TOTAL_OUTAGE = (r"(?:(?:suspended|halted|cancell?ed)\s+(?:every|all)\s+(?:of its\s+)?(?:sailings?|flights?|services?|routes?|lines?|trains?|operations)|all (?:routes|services|lines|sailings|flights)[^，。；]{0,12}(?:suspended|halted|cancell?ed)|nationwide outage|total outage|暂停[^，。；]{0,6}供水|data\s*全断|全网断|全网瘫痪|全面瘫痪|全线停运|全线停航|全部停航|全市停运|全城停运|全市[^，。；]{0,6}(?:停摆|瘫痪)|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|停水|停气|停暖|"
+TOTAL_OUTAGE = (r"(?:(?:suspended|halted|cancell?ed)\s+(?:every|all)\s+(?:of its\s+)?(?:sailings?|flights?|services?|routes?|lines?|trains?|operations)|all (?:routes|services|lines|sailings|flights)[^，。；]{0,12}(?:suspended|halted|cancell?ed)|nationwide outage|total outage|暂停[^，。；]{0,6}供水|data\s*全断|全网断|全网瘫痪|全面瘫痪|全线停运|全线停航|全部停航|全市停运|全城停运|全市[^，。；]{0,6}(?:停摆|瘫痪|停运)|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|(?<!欠费)停水(?!期限|日期|时间|通知)|(?<!欠费)停气(?!期限|日期|时间|通知)|停暖|"
                 r"断水|自来水停供|停止供水|暂停(?:取水)?供水|供水中断|停止供暖|停止供气|供暖中断|供气中断|停供)")
 # A power cut is a public-utility cut only where homes or an area lost it (not a mall's kitchen or a venue).
 POWER_CUT = r"(?<!自动)(?<!保护性)(?:停电|断电(?!保护)|供电中断)"
 UTILITY_AREA = r"(?:居民|小区|片区|全市|全城|全区|全县|全镇|[0-9一二两三四五六七八九十百千万余多]+户|村|街道|城区|市区|辖区|用户|家庭|住户)"
 SILENCE = (r"(?:未|没有|没|无|尚未|仍未|从未|始终未|一直未|冇)(?:作出|作|给出|发布|发出|发过|发|出过|出|做过|作过|给过|有过|对外|公开)?(?:任何)?(?:官方|正式|公开)?(?:回应|回复|表态|发声|说明|"
-           r"声明|澄清|解释|通报)|no comment|has(?:n't| not) (?:responded|commented|issued)|no (?:official )?(?:response|statement)|declined to comment|has yet to (?:respond|comment)|不予回应|拒绝回应|避而不谈|保持沉默|沉默")
+           r"声明|澄清|解释|通报)|一个字都没(?:发|回|说)|只字未提|一声不吭|no comment|has(?:n't| not) (?:responded|commented|issued)|no (?:official )?(?:response|statement)|declined to comment|has yet to (?:respond|comment)|不予回应|拒绝回应|避而不谈|保持沉默|沉默")
 LONG_SILENCE = r"(?:for days|for (?:a|over a) week|several days|多日|连日|数日|几天|多天|一周|一星期|连续[^，。；]{0,3}天|至今[^，。；]{0,3}天)"
 STILL_ON_SALE = (r"(?:still on sale|still (?:being )?sold|remains? on (?:sale|shelves)|still (?:available|listed) (?:for sale|to buy|on (?:the )?(?:shelves|platforms?|app|store))|仍在[^，。；]{0,12}(?:销售|售卖|上架|卖)|仍(?:在|可)?(?:正常)?(?:销售|售卖|在售)|照常(?:销售|售卖)|正常销售|"
                  r"依然照卖|照卖|继续(?:销售|售卖)|仍未下架|未下架|没有下架|未见下架|未召回|仍未召回|尚未召回|未见[^，。；]{0,4}召回|"
@@ -449,6 +453,7 @@ def normalise(text: str) -> str:
     text = to_simplified(unicodedata.normalize("NFKC", text or ""))
     text = re.sub(r"(?<=[0-9]),(?=[0-9]{3})", "", text)
     text = _english_numbers(text)
+    text = re.sub(r"(?<![0-9])(?:12345|12315|12306|12358|12369|12366|12333|12320|12365)(?![0-9])", "热线", text)
     text = re.sub(r"(?<=[A-Za-z)'\"”])\.\s+(?=[A-Z“\"'(])", "。", text)
     return text.translate(_FULL_WIDTH_PUNCTUATION)
 
@@ -465,6 +470,7 @@ def _english_numbers(text: str) -> str:
                   lambda m: f"{float(m.group(1)) * 100:g}万", text, flags=re.I)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*(?:billion|bn)\b", lambda m: f"{float(m.group(1)) * 10:g}亿", text, flags=re.I)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*[kK]\b", lambda m: f"{float(m.group(1)) * 1000:g}", text)
+    text = re.sub(r"(\d+(?:\.\d+)?)\s*[wW](?![A-Za-z])", r"\1万", text)
     for phrase, chinese in _EN_VAGUE.items():
         text = re.sub(rf"\b{phrase}\b", chinese, text, flags=re.I)
     return re.sub(r"\b(" + "|".join(_EN_SMALL) + r")\b(?=\s+[A-Za-z])",
@@ -539,8 +545,12 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
     flag("national_hot_search", NATIONAL_HOT, check=lambda s, m: not _LOCAL.search(_clause_prefix(s, m.start(), 8)))
     flag("central_media", CENTRAL_MEDIA)
     flag("local_media", LOCAL_MEDIA, check=lambda s, m: not _in_header(s, m.start()))
-    # regulator: an agency and an action in the same sentence (a company's own 约谈/停业 is not regulator action)
-    for sentence in _sentences(text):
+    # regulator: an agency and an action in the same sentence (a company's own 约谈/停业 is not regulator action);
+    # an internal notice is not a regulator's, and for a penalty a warning letter is the guide's minor case
+    regulator_text = re.sub(r"内部通报|内部通知", "·", text)
+    if crisis_type == "regulatory_penalty":
+        regulator_text = re.sub(WARNING_ONLY, "·", regulator_text)
+    for sentence in _sentences(regulator_text):
         if any(True for _ in _hits(AGENCY, sentence, rumor)):
             flag("regulator_attention", ATTENTION_ACTION, sentence)
         flag("regulator_formal", FORMAL_ALONE, sentence)
@@ -558,8 +568,10 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
             continue
         harmed = list(_hits(HARM_WORDS, sentence, rumor))
         if harmed:
-            many = _largest(INJURED + [rf"{N}\s*(?:名|位|个)?[^，。；0-9]{{0,6}}?{VULNERABLE}"], sentence, rumor)
-            plural = (many and many[0] >= 2) or re.search(r"(?:们|多名|数名|几名|多位|十余|数十|一批|群体)", sentence)
+            many = _largest(INJURED + [rf"{N}\s*(?:名|位|个)?[^，。；0-9]{{0,3}}?{VULNERABLE}"], sentence, rumor)
+            # plural words count when they are about the vulnerable people (多名孩子, 老人们), not 多名家长
+            plural = (many and many[0] >= 2) or re.search(
+                rf"(?:多名|数名|几名|多位|十余名?|数十名?|一批|群体)[^，。；]{{0,4}}{VULNERABLE}|{VULNERABLE}们", sentence)
             if plural or re.search(HOSPITAL, sentence):
                 values["vulnerable_harmed"], evidence["vulnerable_harmed"] = True, sentence.strip()[:40]
         flag("vulnerable_targeted", TARGETING, sentence)

@@ -303,6 +303,48 @@ def test_utilities_orders_and_phrasings_from_new_writers(text, name):
     assert name in present(read_signals(text)), (text, present(read_signals(text)))
 
 
+@pytest.mark.parametrize("text, name", [
+    ("人行市中心支行下午来电，约公司负责人明早面谈", "regulator_attention"),
+    ("区卫生健康局已介入调查", "regulator_attention"),
+    ("约8000名用户被重复扣款", "money_loss"),
+    ("监管部门对其罚没款合计2.1亿元", "fine_yuan"),
+    ("约300名孕妇的产检报告可被他人直接下载", "sensitive_data"),
+    ("主播在直播中模仿一名听障粉丝说话", "vulnerable_targeted"),
+    ("一名78岁的老人受惊吓后住院", "vulnerable_harmed"),
+    ("理财经理引导多位七旬老人把存款转投高风险产品", "vulnerable_targeted"),
+    ("近千名职工今天一早就在集团总部大楼门口聚集", "crowd_size"),
+    ("因改革争议，司机集体未出车，全市公交停运", "total_outage"),
+    ("Moody's downgraded the group's issuer rating to Ba2.", "rating_downgrade"),
+    ("The agency placed the bonds on its watch list.", "rating_watch"),
+    ("The outage led to the cancellation of 280 flights.", "flights_cancelled"),
+    ("More than a dozen passengers were injured and taken to hospital.", "injured"),
+    ("Four residents went to a community clinic with headaches.", "injured"),
+    ("The story was on local news this morning.", "local_media"),
+    ("两天来话题持续发酵，我们到现在一个字都没发", "unanswered_hours"),
+])
+def test_phrasings_from_writers_w12_and_w13(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+@pytest.mark.parametrize("text, name, crisis_type", [
+    ("12345热线转来一张工单，市民反映楼道灯不亮", "affected_people", None),  # a hotline number
+    ("公司宣布欠费停水期限顺延5天", "outage_hours", None),  # a policy, not a cut
+    ("公司宣布欠费停水期限顺延5天", "total_outage", None),
+    ("据本地晚报报道，多名家长反映某款儿童滑板车刹车失灵，一名5岁男孩摔倒擦伤，到诊所处理后当天回家", "vulnerable_harmed", None),
+    ("证监局向公司出具警示函，责令其对信息披露进行自查", "regulator_attention", "regulatory_penalty"),
+    ("集团内部通报了这起违规事件", "regulator_attention", None),
+    ("门店贴出SGS检验报告后，群里转发的人少了", "sensitive_data", None),
+])
+def test_lookalikes_from_writers_w12_and_w13(text, name, crisis_type):
+    assert name not in present(read_signals(text, crisis_type)), (text, present(read_signals(text, crisis_type)))
+
+
+def test_amount_of_unused_prepaid_classes_is_an_amount():
+    assert read_signals("预收学费中未消课部分约1.3亿元").amount_yuan == pytest.approx(1.3e8)
+    assert read_signals("受影响的客户约1.2w").affected_people == pytest.approx(12_000)
+    assert read_signals("一周内退费涉及约70万元").affected_people is None  # money, not people
+
+
 def test_an_outage_duration_in_the_next_clause_counts():
     assert read_signals("结算系统自昨日起瘫痪，持续约28小时").outage_hours == 28
 
