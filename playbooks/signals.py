@@ -458,8 +458,9 @@ def normalise(text: str) -> str:
     return text.translate(_FULL_WIDTH_PUNCTUATION)
 
 
-_EN_SMALL = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_EN_SMALL = {w: i for i, w in enumerate([
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
 _EN_VAGUE = {"hundreds of thousands of": "数十万", "tens of thousands of": "数万", "thousands of": "数千",
              "hundreds of": "数百", "dozens of": "数十", "scores of": "数十", "a dozen": "12"}
 
