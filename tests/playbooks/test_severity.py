@@ -339,6 +339,66 @@ def test_lookalikes_from_writers_w12_and_w13(text, name, crisis_type):
     assert name not in present(read_signals(text, crisis_type)), (text, present(read_signals(text, crisis_type)))
 
 
+@pytest.mark.parametrize("text, name", [
+    ("派出所已对造谣者予以训诫", "regulator_attention"),
+    ("The regulator has suspended the broker's margin-lending business for six months.", "regulator_formal"),
+    ("About 80 residents signed a joint letter to the district office.", "collective_action"),
+    ("Queues formed at three branches as depositors rushed to withdraw.", "collective_major"),
+    ("An 81-year-old man was admitted to hospital with a fracture.", "vulnerable_harmed"),
+    ("The agent steered retired teachers into a high-risk fund.", "vulnerable_targeted"),
+    ("约5万条订单的收件人姓名、电话和详细住址在黑产群被卖", "sensitive_data"),
+    ("The dump on a dark-web forum holds ID numbers and bank card numbers.", "sensitive_data"),
+    ("About RMB 40m of principal is now frozen.", "money_loss"),
+    ("Shares of the group closed down 8.3% on Friday.", "stock_drop_pct"),
+    ("评级公司将其主体信用等级由AA+下调至AA", "rating_downgrade"),
+    ("两家连锁超市和一家母婴店已将该系列下架", "consumer_backlash"),
+    ("约30个家庭取消预订", "consumer_backlash"),
+    ("The hashtag reached No. 2 on Weibo's hot search list.", "national_hot_search"),
+    ("Several financial outlets questioned the figures.", "local_media"),
+    ("The hotel has said nothing publicly in the three days since.", "unanswered_hours"),
+    ("The same model is still listed and selling on two platforms.", "still_on_sale"),
+    ("The airline reported 38 cancellations on Monday.", "flights_cancelled"),
+    ("分拣中心爆仓，积咗大概3万件", "parcels_stranded"),
+    ("负面占比已经七成", "negative_share_pct"),
+    ("讨论量系平时嘅四倍", "spike_ratio"),
+    ("同事今早说大概 reposts 已经五千多", "reposts"),
+    ("【都市快报】多名读者向本报反映", "local_media"),
+])
+def test_phrasings_from_writers_w15_and_w16(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+@pytest.mark.parametrize("text, name, crisis_type", [
+    ("【值班快报】今日一台闸机故障约10分钟", "local_media", None),  # the memo's own header
+    ("开盘没多久就跌停了", "stock_drop_pct", None),  # 没多久 is "soon", not a denial (checked present below)
+    ("我自己决定今天门店暂停营业消毒", "regulator_formal", None),  # the company's own decision
+    ("监管部门责令超市将不合格的一批芹菜下架封存", "regulator_formal", None),  # routine removal of a batch
+    ("经调取在线监测数据，排放浓度均符合标准限值。——区生态环境分局", "regulator_attention", None),
+    ("视频播放合计约180万", "amount_yuan", None),  # plays, not money
+])
+def test_lookalikes_from_writers_w15_and_w16(text, name, crisis_type):
+    signals = read_signals(text, crisis_type)
+    if name == "stock_drop_pct":
+        assert signals.stock_drop_pct == 10  # read, not denied
+    elif name == "crowd_size":
+        assert signals.crowd_size == 40
+    else:
+        assert name not in present(signals), (text, present(signals))
+
+
+def test_a_quoted_title_is_a_claim_and_money_is_not_a_crowd():
+    titled = read_signals("A post titled '某某物流大批员工被裁' is in fact about nine contract workers.", "labor_dispute")
+    assert titled.affected_people == 9  # not the title's 大批 (≈ 1,000)
+    assert (read_signals("40余名工人因拖欠工资约60万元停工").crowd_size or 0) < 100  # not 600,000 people
+
+
+def test_a_notice_signed_by_an_agency_is_the_agency_acting():
+    text = "经查，网民王某编造某银行将倒闭的信息。公安机关已依法对其予以训诫。——某市公安局某某分局"
+    assert "regulator_attention" in present(read_signals(text, "rumor"))
+    small = "当事人在海报中使用绝对化用语。本局决定责令当事人停止发布上述广告，并处罚款人民币3,000元。——某区市场监督管理局"
+    assert rule_grade(small, crisis_type="regulatory_penalty").severity == "minor"  # a small penalty (§3.1)
+
+
 def test_amount_of_unused_prepaid_classes_is_an_amount():
     assert read_signals("预收学费中未消课部分约1.3亿元").amount_yuan == pytest.approx(1.3e8)
     assert read_signals("受影响的客户约1.2w").affected_people == pytest.approx(12_000)
