@@ -255,7 +255,7 @@ _PEOPLE = (r"(?:\b(?:users|customers|passengers|residents|patients|employees|wor
 _PERSON_CL = r"(?:名|位|个|人|户|例)"
 VULNERABLE = (r"(?:(?<![0-9])(?:[6-9][0-9]|[六七八九]十多?)(?:岁|-year-old)|\bretired\b|[六七八九]旬|听障|视障|聋哑|\b(?:toddlers?|infants?|elderly|seniors|pensioners|retirees|pregnant|pupils|students|patients|disabled)\b|儿童|BB|[Bb]ab(?:y|ies)|[Kk]ids|[Cc]hildren|个月大|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
               r"长者|长辈|高龄|失能|孕妇|孕期|孕[早中晚]期|怀孕|产妇|孕产妇|月子|哺乳期|患者|病人|透析|糖尿病|残障|残疾|盲人|养老院|敬老院|留守)")
-HARM_WORDS = (r"(?:(?:(?<=seriously )|(?<=badly )|(?<=slightly ))hurt\b|\b(?:injur(?:ed|ies|y)|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|went to (?:a |the )?(?:community |local )?(?:clinic|hospital|doctor)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
+HARM_WORDS = (r"(?:开了?点?药|在[^，。；0-9]{0,6}(?:医院|卫生院|诊所|门诊)看(?:过|了)|(?:带至|带到|带去)[^，。；0-9]{0,6}医院|淤青|(?:(?<=seriously )|(?<=badly )|(?<=slightly ))hurt\b|\b(?:injur(?:ed|ies|y)|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|went to (?:a |the )?(?:community |local )?(?:clinic|hospital|doctor)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
               r"送往医院|送到医院|送进医院|看医生|睇医生|急症室|admitted|hospitali[sz]ed|睇皮肤科|抢救|呕吐|腹泻|过敏|红肿|感染|晕厥|晕倒|昏倒|昏迷|头晕|胸闷|心悸|发热|"
               r"血铅超标|不适|(?:叫了?|拨打|打了?)120|120(?:急救|救护车))")
 HOSPITAL = r"(?:住院|留院|入院|admitted|hospitali[sz]ed|ICU|重症|抢救|危重|病危)"
@@ -295,9 +295,9 @@ WARNING_ONLY = (r"(?:(?:采取)?(?:出具|发出|下发|收到)?(?:一份)?(?:�
                 r"warning letter|(?:并)?责令(?:其|当事人)?[^，。；]{0,10}(?:自查|停止发布|改正|立即改正)|要求(?:其)?退运)")
 FOUND_COMPLIANT = (r"(?:未超过[^，。；]{0,6}(?:限值|标准)|均符合[^，。；]{0,10}(?:标准|限值|要求)|均未超标|"
                    r"未发现[^，。；]{0,8}(?:违法|违规|超标|异常排放)|均达标)")
-FORMAL_ALONE = (r"(?:\b(?:[Rr]egulators?|[Aa]uthorit(?:y|ies)|CSRC|NFRA|SAMR|PBOC|CBIRC)\b[^。；]{0,30}\b(?:suspended|halted|banned|revoked)\b|\b(?:arrested|detained by police|criminal (?:case|investigation|charges?)|charged with|shut down by|banned from the market)\b|ordered[^，。；]{0,20}\b(?:recall|to (?:halt|suspend|stop|shut|close))|立案(?:调查|侦查|审查)?|刑事拘留|刑拘|逮捕|拘捕|批捕|落案起诉|留置|吊销|挂牌督办|市场禁入|移送公安|移送司法|联合调查组|成立(?:专项|联合)?调查组|"
+FORMAL_ALONE = (r"(?:(?:[Ff]ollowing|[Uu]nder|[Aa]fter) an? order from[^。；]{0,40}(?:regulator|authorit|bureau|administration)|\b(?:[Rr]egulators?|[Aa]uthorit(?:y|ies)|CSRC|NFRA|SAMR|PBOC|CBIRC)\b[^。；]{0,30}\b(?:suspended|halted|banned|revoked)\b|\b(?:arrested|detained by police|criminal (?:case|investigation|charges?)|charged with|shut down by|banned from the market)\b|ordered[^，。；]{0,20}\b(?:recall|to (?:halt|suspend|stop|shut|close))|立案(?:调查|侦查|审查)?|刑事拘留|刑拘|逮捕|拘捕|批捕|落案起诉|留置|吊销|挂牌督办|市场禁入|移送公安|移送司法|联合调查组|成立(?:专项|联合)?调查组|"
                 r"中央(?:第[^，。；组]{1,3})?(?:生态)?(?:环保|环境保护|环境)?督察|开除党籍|(?:撤销|吊销|注销|收回)[^，。；]{0,12}(?:牌照|许可证?|执照|资质)|licen[cs]e[^，。；]{0,12}(?:revoked|suspended|cancell?ed|withdrawn)|开除公职|双开|移送(?:检察|司法|公安)|纪律审查|审查调查|监察调查|查封|取缔|刑事强制措施|被控制|控制了(?:相关|涉事)?(?:责任人|嫌疑人)|国务院)")
-FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质|新用户注册|注册)|(?:许可|许可证|牌照|执照|资质)被?(?:暂停|吊销|注销|撤销)|(?:应用商店|应用市场|App Store)下架|下架(?:该|涉事)?(?:App|APP|应用|小程序)|suspend(?:ed)?[^，。；]{0,12}licen[cs]e|recall|停产|停业|(?:全面|紧急)?回收|(?:暂停|停止)出货|暂停(?:营业|业务|经营|销售|新增[^，。；]{0,8}业务|[^，。；]{0,8}新增业务|[^，。；]{0,14}业务)|召回|关停|停工整顿|整顿)")
+FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质|新用户注册|注册)|(?:许可|许可证|牌照|执照|资质)被?(?:暂停|吊销|注销|撤销)|(?:应用商店|应用市场|App Store)下架|下架(?:该|涉事)?(?:App|APP|应用|小程序)|suspend(?:ed)?[^，。；]{0,12}licen[cs]e|recall|停产|停业|暂停(?:生产|营业|经营|销售)|(?:全面|紧急)?回收|(?:暂停|停止)出货|暂停(?:营业|业务|经营|销售|新增[^，。；]{0,8}业务|[^，。；]{0,8}新增业务|[^，。；]{0,14}业务)|召回|关停|停工整顿|整顿)")
 _ORDER_BEFORE = re.compile(r"(?:责令|勒令|要求|决定|指示|依法|下令|被|监管|政府|部门|局|厅|委)")
 DEATH_WORDS = r"(?:\b(?:died|killed|deaths?|fatalit(?:y|ies)|passed away)\b|猝死|过劳死|抢救无效|没抢救过来|自杀|轻生|跳楼|死亡|遇难|身亡|罹难|丧生|殉职|不治|没救过来|去世|过世|离世|丧命|遇害)"
 DEATHS = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?(?:people|workers|staff|passengers|residents|patients|children|employees)?\s*(?:were\s+|have\s+)?(?:died|killed|dead)",
@@ -305,9 +305,10 @@ DEATHS = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?(?:people|workers|staff|passengers|r
           rf"致\s*{N}\s*(?:人)?(?:死|亡)"]
 INJURED = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?{_PEOPLE}[^，。；]{{0,40}}?{HARM_WORDS}",
            rf"{N}\s*{_PERSON_CL}[^，。；0-9]{{0,16}}?{HARM_WORDS}",
+           rf"{N}\s*{_PERSON_CL}[^，。；0-9]{{0,24}}?出现[^，。；0-9]{{0,8}}?{HARM_WORDS}",  # 十余名村民在食用…后出现呕吐
            rf"{N}\s*(?:名|位|个)?{_PEOPLE}[^，。；0-9]{{0,14}}?{HARM_WORDS}",
            rf"(?:受伤|伤者|中毒|送医|住院|就医|就诊|不适|伤员)(?:人数|者)?{_APPROX}{N}\s*{_PERSON_CL}"]
-HARM_SEVERE = (r"(?:\b(?:critical condition|life-threatening|intensive care)\b|危重|病危|(?<!脱离)(?<!脱离了)生命危险|ICU|重症监护|抢救(?![^，。；]{0,6}(?:无生命危险|无大碍|脱离(?:生命)?危险|已脱险|脱险|已无大碍))|致残|截肢|失明|血铅超标|铅中毒|群体性中毒|集体中毒|多人中毒|重度烧伤|脑损伤|"
+HARM_SEVERE = (r"(?:\b(?:critical condition|life-threatening|intensive care|blood lead)\b|危重|病危|(?<!脱离)(?<!脱离了)生命危险|ICU|重症监护|抢救(?![^，。；]{0,6}(?:无生命危险|无大碍|脱离(?:生命)?危险|已脱险|脱险|已无大碍))|致残|截肢|失明|血铅超标|铅中毒|群体性中毒|集体中毒|多人中毒|重度烧伤|脑损伤|"
                r"器官衰竭|终身|不可逆)")
 TARGETING = (r"(?:调岗|降了?[^，。；]{0,3}(?:薪|工资)|工资[^，。；]{0,4}降|辱骂|骂|呵斥|训斥|怒斥|吼|养老钱|全部积蓄|毕生积蓄|救命钱|棺材本|拍打|殴打|掌掴|打人|打骂|扇|踢|调侃|嘲笑|取笑|戏弄|模仿|体罚|虐待|推搡|欺凌|霸凌|猥亵|性侵|嘲讽|羞辱|歧视|辞退|解雇|开除|劝退|降薪|误导|诱导|"
              r"哄骗|欺骗|诈骗|骗|推销|引导|忽悠|\b(?:steered|misled|mis-sold|pressured|tricked|defrauded)\b|挪用|克扣|截留|侵占|收割|套路|侵害|滞留|被困|冒用|泄露|停水|停电|延误|无法|针对)")
@@ -348,10 +349,10 @@ MONEY_LOSS = (r"(?:领不出|取不出|提不出|盗刷|被转出|被转走|无�
 BACKLASH = (r"(?:取消预订|(?:连锁[^，。；]{0,6}店|母婴店|专卖店)[^，。；]{0,12}(?:下架|撤柜|停售)|退学退费|退费潮|集中退费|扎堆退费|\b(?:pulled (?:the )?(?:products?|items?|it)|taken off (?:the )?shelves|removed from (?:the )?shelves|delisted|mass returns|cancell?ed orders)\b|退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
             r"(?:超市|商超|平台|渠道|经销商|电商|卖场|药店|便利店|商场|门店)[^，。；]{0,12}(?:下架|撤柜|停售)|停止合作|暂停合作|终止合作)")
 # refunds actually being paid (an offer alone is not: it may stall)
-MONEY_RESOLVED = (r"(?:已(?:全部)?(?:安排)?(?:打款|退款|退还|到账|兑付)|已经?退了|也在退|正在退款|(?:办完|办理完|完成)(?:了)?退款|晒出(?:了)?到账|"
+MONEY_RESOLVED = (r"(?:已(?:全部)?(?:安排)?(?:打款|退款|退还|到账|兑付)|已经?退了|也在退|正在退款|(?:目前|已经|已)退了[^，。；]{0,8}(?:个人|人|块|元|万)|(?:办完|办理完|完成)(?:了)?退款|晒出(?:了)?到账|"
                   r"已有[^。；]{0,8}(?:办完|办理完|领到|收到|拿到))")
 COLLECTIVE = (r"(?:\b(?:protest(?:ed|ers|ing)?|sit-in|petition(?:ed)?|joint (?:letter|complaint)|signed a (?:joint )?letter|collective complaint)\b|\bstrike\b|walk-?out|堵在[^，。；]{0,6}(?:门口|门前|前台|大门|大厅|办公室|楼下|总部|售楼处|门店|营业厅|厂门|校门|项目部)|排起(?:了)?(?:长)?(?:队|龙)[^。；]{0,12}(?:取|提|退|攞|withdraw)|排长龙[^。；]{0,8}(?:取|提|攞|拿)|聚集|围堵|罢工|(?<!暂)停工(?!作)|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
-              r"集中提现|排队退(?:卡|款|费)|集体停运|集体停驶|集体没出车|集体未出车|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
+              r"集中提现|排队退(?:卡|款|费)|集体停运|集体停驶|集体没出车|集体未出车|唔肯开工|不肯开工|拒绝开工|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
               r"到[^，。；]{0,8}(?:总部|售楼处|门店|项目部|办公楼|政府)[^，。；]{0,6}(?:维权|讨|要求|聚集))")
 CROWD = [rf"{N}(?![万亿]?\s*[元块])\s*(?:名|位|个|多|余)?(?:[^，。；0-9]{{0,18}}?){COLLECTIVE}",
          rf"(?:维权群|维权微信群|投诉群|讨薪群|索赔群)(?:人数)?(?:已|已经)?(?:超过|有|达|近)?{_APPROX}{N}\s*(?:人|名)",
@@ -374,13 +375,13 @@ FLIGHTS = [rf"{N}\s*(?:flight\s*)?cancell?ations", rf"取消(?:了)?(?:进出港
            rf"cancell?ation of\s*{_APPROX}{N}\s*flights", rf"{N}\s*flights?\s*(?:were\s+|had to be\s+)?(?:cancell?ed|grounded|delayed)",
            rf"(?:取消|cancel(?:led|ed)?|延误|delay(?:ed)?|停飞|备降|返航)\s*(?:了|咗)?(?:航班|班次|车次|列车)?{_APPROX}{N}\s*(?:个|班|架次|趟|次)?",
            rf"{N}\s*(?:个|班|架次|趟)?(?:航班|班次|车次|趟列车)(?:被)?(?:取消|延误|停飞|停运)"]
-PARCELS = [rf"{N}\s*(?:件|单|票)(?:包裹|快件|快递|订单|货物)?[^，。；]{{0,6}}(?:滞留|积压|延误|停滞|无法派送)",
+PARCELS = [rf"{N}\s*(?:件|单|票)(?:包裹|快件|快递|订单|货物)?[^，。；]{{0,6}}(?:滞留|积压|延误|停滞|无法派送|未能(?:按时)?(?:发出|派送)|发不出)",
            rf"(?:滞留|积压|积(?:了|咗))(?:了|有)?(?:的)?(?:好)?(?:包裹|快件|快递|订单)?{_APPROX}{N}\s*(?:件|单|票)"]
 OUTAGE_WORDS = r"(?:login 不到|登录不到|\bdown\b|outage|crash(?:ed)?|全断|断网|登不进|登录不了|用不了|不能用|打不开|中断|故障|瘫痪|停摆|宕机|(?<!欠费)(?:停水|停电|停气)(?!期限|日期|时间|通知)|停运|无法|异常|崩|报错|停服|进不去|停诊|挂不了|打不到|瘫|停止供)"
 RESTORED = r"(?:恢复|修复|修好|复原|back online|restored)"
 OUTLETS = [rf"{N}\s*(?:家|所|个|座|间)(?:[^，。；0-9]{{0,4}})?(?:门店|网点|学校|医院|营业厅|分店|药店|超市|站点|校区|幼儿园|社区|加油站|工厂)"]
-PARTIAL_OUTAGE = r"(?:\bcrash(?:ed)?\b|(?:[0-9两三四五六七八九十多几]+条|多条)(?:公交|地铁)?线路[^，。；]{0,20}(?:停驶|停运|停摆)|停运|停摆|停诊|停课|闭店|瘫痪|宕机|停服|服务中断|系统崩溃|全面崩溃)"
-TOTAL_OUTAGE = (r"(?:(?:suspended|halted|cancell?ed)\s+(?:every|all)\s+(?:of its\s+)?(?:sailings?|flights?|services?|routes?|lines?|trains?|operations)|all (?:routes|services|lines|sailings|flights)[^，。；]{0,12}(?:suspended|halted|cancell?ed)|nationwide outage|total outage|暂停[^，。；]{0,6}供水|data\s*全断|全网断|全网瘫痪|全面瘫痪|全线停运|全线停航|全部停航|全市停运|全城停运|全市[^，。；]{0,6}(?:停摆|瘫痪|停运)|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|(?<!欠费)停水(?!期限|日期|时间|通知)|(?<!欠费)停气(?!期限|日期|时间|通知)|停暖|"
+PARTIAL_OUTAGE = r"(?:\bcrash(?:ed)?\b|(?:[0-9两三四五六七八九十多几]+条|多条)(?:公交|地铁)?线路[^，。；]{0,20}(?:停驶|停运|停摆)|(?<!暂)停运(?!行)|停摆|停诊|停课|闭店|瘫痪|宕机|停服|服务中断|系统崩溃|全面崩溃)"
+TOTAL_OUTAGE = (r"(?:(?:suspended|halted|cancell?ed)\s+(?:every|all)\s+(?:of its\s+)?(?:sailings?|flights?|services?|routes?|lines?|trains?|operations)|all (?:routes|services|lines|sailings|flights)[^，。；]{0,12}(?:suspended|halted|cancell?ed)|nationwide outage|total outage|暂停[^，。；]{0,6}供水|data\s*全断|全网断|全网瘫痪|全面瘫痪|全线停运|全线停航|全部停航|全市停运|全城停运|全市[^，。；]{0,12}(?:停摆|瘫痪|停运)|(?:全镇|全村|全区|成个[^，。；]{0,4}(?:镇|村|区))[^，。；]{0,4}(?:都)?(?:冇水|没水|停水|无水|冇电|没电|停电)|全部停运|全线停摆|大面积(?:停电|停水|瘫痪|故障|停运)|(?<!欠费)停水(?!期限|日期|时间|通知)|(?<!欠费)停气(?!期限|日期|时间|通知)|停暖|"
                 r"断水|自来水停供|停止供水|暂停(?:取水)?供水|供水中断|停止供暖|停止供气|供暖中断|供气中断|停供)")
 # A power cut is a public-utility cut only where homes or an area lost it (not a mall's kitchen or a venue).
 POWER_CUT = r"(?<!自动)(?<!保护性)(?:停电|断电(?!保护)|供电中断)"
@@ -388,7 +389,7 @@ UTILITY_AREA = r"(?:居民|小区|片区|全市|全城|全区|全县|全镇|[0-9
 SILENCE = (r"(?:未|没有|没|无|尚未|仍未|从未|始终未|一直未|冇)(?:作出|作|给出|发布|发出|发过|发|出过|出|做过|作过|给过|有过|对外|公开)?(?:任何)?(?:官方|正式|公开)?(?:回应|回复|表态|发声|说明|"
            r"声明|澄清|解释|通报)|一个字都没(?:发|回|说)|只字未提|一声不吭|no comment|has(?:n't| not) (?:responded|commented|issued)|said nothing|has been silent|remained silent|kept silent|no (?:official )?(?:response|statement)|declined to comment|has yet to (?:respond|comment)|不予回应|拒绝回应|避而不谈|保持沉默|沉默")
 LONG_SILENCE = r"(?:for days|for (?:a|over a) week|several days|多日|连日|数日|几天|多天|一周|一星期|连续[^，。；]{0,3}天|至今[^，。；]{0,3}天)"
-STILL_ON_SALE = (r"(?:still (?:listed|selling)|still on (?:the )?shelves|still on sale|still (?:being )?sold|remains? on (?:sale|shelves)|still (?:available|listed) (?:for sale|to buy|on (?:the )?(?:shelves|platforms?|app|store))|仍在[^，。；]{0,12}(?:销售|售卖|上架|卖)|仍(?:在|可)?(?:正常)?(?:销售|售卖|在售)|照常(?:销售|售卖)|正常销售|"
+STILL_ON_SALE = (r"(?:still (?:listed|selling)|still on (?:the )?shelves|still on sale|仍在[^，。；]{0,20}(?:货架上)?(?:销售|售卖)|still (?:being )?sold|remains? on (?:sale|shelves)|still (?:available|listed) (?:for sale|to buy|on (?:the )?(?:shelves|platforms?|app|store))|仍在[^，。；]{0,12}(?:销售|售卖|上架|卖)|仍(?:在|可)?(?:正常)?(?:销售|售卖|在售)|照常(?:销售|售卖)|正常销售|"
                  r"依然照卖|照卖|继续(?:销售|售卖)|仍未下架|未下架|没有下架|未见下架|未召回|仍未召回|尚未召回|未见[^，。；]{0,4}召回|"
                  r"仍可(?:购买|下单)|还在卖|还挂着|仍挂着|仍在使用|仍未恢复|尚未恢复|至今未恢复)")
 # An old, settled event reposted again (SEVERITY.md rulings): both a resurfacing and a past settlement.
@@ -420,7 +421,7 @@ def _ordered_by_authority(sentence: str, match: re.Match) -> bool:
     closure (酒楼暂停营业配合检查) is not."""
     if "被" in match.group(0) or re.match(r"(?:暂停|停止|吊销|撤销)其", match.group(0)):
         return True
-    before = sentence[max(0, match.start() - 14):match.start()]
+    before = sentence[max(0, match.start() - 20):match.start()]
     if re.search(r"(?:自己|自行|主动|我们|公司|门店|本店|我)[^，。；]{0,4}决定", before):
         return False
     return bool(_ORDER_BEFORE.search(before))
@@ -632,13 +633,6 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
     # a short outage already over is the guide's minor case (中断数十分钟内恢复), not a partial stoppage
     if values.get("partial_outage") and (values.get("outage_hours") or 24) < 1 and mentioned(RESTORED, text):
         values.pop("partial_outage"), evidence.pop("partial_outage")
-    # money already being paid back, at one shop and under a million yuan, is the guide's minor case
-    # (SEVERITY.md ruling w8-076): the loss the posts feared did not happen
-    if (values.get("money_loss") or values.get("partial_outage")) and mentioned(MONEY_RESOLVED, text) \
-            and (values.get("amount_yuan") or 0) < 1e6 and (values.get("outlets_affected") or 1) <= 1:
-        for name in ("money_loss", "partial_outage"):
-            if values.pop(name, None):
-                evidence.pop(name, None)
     # silence: how long, from the sentence that says nobody answered
     for match in re.finditer(SILENCE, text):
         sentence = next((s for s in _sentences(text) if match.group(0) in s), "")
@@ -658,6 +652,13 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
             r"(?:停|关|闭|故障|受影响|瘫痪|无法|排队|影响|波及|涉及|出错|异常|宕机|断|堵|聚集|围|退费|退款)",
             next((c for c in re.split(r"[，。；]", text) if evidence["outlets_affected"] in c), "")):
         values.pop("outlets_affected"), evidence.pop("outlets_affected")
+    # money already being paid back, at one shop and under a million yuan, is the guide's minor case
+    # (SEVERITY.md ruling w8-076): the loss the posts feared did not happen
+    if (values.get("money_loss") or values.get("partial_outage")) and mentioned(MONEY_RESOLVED, text) \
+            and (values.get("amount_yuan") or 0) < 1e6 and (values.get("outlets_affected") or 1) <= 1:
+        for name in ("money_loss", "partial_outage"):
+            if values.pop(name, None):
+                evidence.pop(name, None)
     fields = {k: v for k, v in values.items() if k in SIGNALS}
     for name, value in fields.items():
         if SIGNALS[name].kind == "count":

@@ -386,6 +386,30 @@ def test_lookalikes_from_writers_w15_and_w16(text, name, crisis_type):
         assert name not in present(signals), (text, present(signals))
 
 
+@pytest.mark.parametrize("text, name", [
+    ("孩子起了疹子，在村卫生室旁边的诊所看过，开了点药", "harm_reported"),
+    ("3名幼儿手臂有淤青，已由家长带至医院检查", "vulnerable_harmed"),
+    ("二十多名工人在食堂吃过午饭后出现呕吐、腹泻", "injured"),
+    ("Tests found blood lead above the limit in four children.", "harm_severe"),
+    ("全市140多条公交线路停运约三个小时", "total_outage"),
+    ("水管爆咗，成个村都冇水", "total_outage"),
+    ("约8000件包裹未能按时发出", "parcels_stranded"),
+    ("该型号仍在县城多家超市和乡镇商店货架上销售", "still_on_sale"),
+    ("Following an order from the city market regulator, the firm is recalling 5,000 kettles.", "regulator_formal"),
+    ("省药监局责令县里一家饮片有限公司暂停生产销售", "regulator_formal"),
+    ("一百几个工人坐喺厂门口唔肯开工", "collective_action"),
+])
+def test_phrasings_from_writer_w14(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_an_elevator_paused_for_repair_is_not_a_stoppage():
+    assert "partial_outage" not in present(read_signals("景区当晚致歉，电梯暂停运行检修"))
+    refunded = ("健身房一家分店关门，有人说老板跑路。会员卡可以转到别的店，不想转的按剩余次数退钱，"
+                "目前退了二十来个人、三万多块。")
+    assert rule_grade(refunded, crisis_type="financial_risk").severity == "minor"  # ruling w8-076
+
+
 def test_a_quoted_title_is_a_claim_and_money_is_not_a_crowd():
     titled = read_signals("A post titled '某某物流大批员工被裁' is in fact about nine contract workers.", "labor_dispute")
     assert titled.affected_people == 9  # not the title's 大批 (≈ 1,000)
