@@ -255,7 +255,7 @@ _PEOPLE = (r"(?:\b(?:users|customers|passengers|residents|patients|employees|wor
 _PERSON_CL = r"(?:名|位|个|人|户|例)"
 VULNERABLE = (r"(?:(?<![0-9])(?:[6-9][0-9]|[六七八九]十多?)(?:岁|-year-old)|\bretired\b|[六七八九]旬|听障|视障|聋哑|\b(?:toddlers?|infants?|elderly|seniors|pensioners|retirees|pregnant|pupils|students|patients|disabled)\b|儿童|BB|[Bb]ab(?:y|ies)|[Kk]ids|[Cc]hildren|个月大|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
               r"长者|长辈|高龄|失能|孕妇|孕期|孕[早中晚]期|怀孕|产妇|孕产妇|月子|哺乳期|患者|病人|透析|糖尿病|残障|残疾|盲人|养老院|敬老院|留守)")
-HARM_WORDS = (r"(?:开了?点?药|在[^，。；0-9]{0,6}(?:医院|卫生院|诊所|门诊)看(?:过|了)|(?:带至|带到|带去)[^，。；0-9]{0,6}医院|淤青|(?:(?<=seriously )|(?<=badly )|(?<=slightly ))hurt\b|\b(?:injur(?:ed|ies|y)|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|went to (?:a |the )?(?:community |local )?(?:clinic|hospital|doctor)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|开了?药|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
+HARM_WORDS = (r"(?:开了?点?药|在[^，。；0-9]{0,6}(?:医院|卫生院|诊所|门诊)看(?:过|了)|(?:带至|带到|带去)[^，。；0-9]{0,6}医院|淤青|(?:(?<=seriously )|(?<=badly )|(?<=slightly ))hurt\b|\b(?:injur(?:ed|ies|y)|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|went to (?:a |the )?(?:community |local )?(?:clinic|hospital|doctor)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
               r"送往医院|送到医院|送进医院|看医生|睇医生|急症室|admitted|hospitali[sz]ed|睇皮肤科|抢救|呕吐|腹泻|过敏|红肿|感染|晕厥|晕倒|昏倒|昏迷|头晕|胸闷|心悸|发热|"
               r"血铅超标|不适|(?:叫了?|拨打|打了?)120|120(?:急救|救护车))")
 HOSPITAL = r"(?:住院|留院|入院|admitted|hospitali[sz]ed|ICU|重症|抢救|危重|病危)"
@@ -297,7 +297,7 @@ FOUND_COMPLIANT = (r"(?:未超过[^，。；]{0,6}(?:限值|标准)|均符合[^�
                    r"未发现[^，。；]{0,8}(?:违法|违规|超标|异常排放)|均达标)")
 FORMAL_ALONE = (r"(?:(?:[Ff]ollowing|[Uu]nder|[Aa]fter) an? order from[^。；]{0,40}(?:regulator|authorit|bureau|administration)|\b(?:[Rr]egulators?|[Aa]uthorit(?:y|ies)|CSRC|NFRA|SAMR|PBOC|CBIRC)\b[^。；]{0,30}\b(?:suspended|halted|banned|revoked)\b|\b(?:arrested|detained by police|criminal (?:case|investigation|charges?)|charged with|shut down by|banned from the market)\b|ordered[^，。；]{0,20}\b(?:recall|to (?:halt|suspend|stop|shut|close))|立案(?:调查|侦查|审查)?|刑事拘留|刑拘|逮捕|拘捕|批捕|落案起诉|留置|吊销|挂牌督办|市场禁入|移送公安|移送司法|联合调查组|成立(?:专项|联合)?调查组|"
                 r"中央(?:第[^，。；组]{1,3})?(?:生态)?(?:环保|环境保护|环境)?督察|开除党籍|(?:撤销|吊销|注销|收回)[^，。；]{0,12}(?:牌照|许可证?|执照|资质)|licen[cs]e[^，。；]{0,12}(?:revoked|suspended|cancell?ed|withdrawn)|开除公职|双开|移送(?:检察|司法|公安)|纪律审查|审查调查|监察调查|查封|取缔|刑事强制措施|被控制|控制了(?:相关|涉事)?(?:责任人|嫌疑人)|国务院)")
-FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质|新用户注册|注册)|(?:许可|许可证|牌照|执照|资质)被?(?:暂停|吊销|注销|撤销)|(?:应用商店|应用市场|App Store)下架|下架(?:该|涉事)?(?:App|APP|应用|小程序)|suspend(?:ed)?[^，。；]{0,12}licen[cs]e|recall|停产|停业|暂停(?:生产|营业|经营|销售)|(?:全面|紧急)?回收|(?:暂停|停止)出货|暂停(?:营业|业务|经营|销售|新增[^，。；]{0,8}业务|[^，。；]{0,8}新增业务|[^，。；]{0,14}业务)|召回|关停|停工整顿|整顿)")
+FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质|新用户注册|注册)|(?:许可|许可证|牌照|执照|资质)被?(?:暂停|吊销|注销|撤销)|(?:应用商店|应用市场|App Store)下架|下架(?:该|涉事)?(?:App|APP|应用|小程序)|suspend(?:ed)?[^，。；]{0,12}licen[cs]e|recall|停产|停业|(?:全面|紧急)?回收|(?:暂停|停止)出货|暂停(?:生产|营业|业务|经营|销售|新增[^，。；]{0,8}业务|[^，。；]{0,8}新增业务|[^，。；]{0,14}业务)|召回|关停|停工整顿|整顿)")
 _ORDER_BEFORE = re.compile(r"(?:责令|勒令|要求|决定|指示|依法|下令|被|监管|政府|部门|局|厅|委)")
 DEATH_WORDS = r"(?:\b(?:died|killed|deaths?|fatalit(?:y|ies)|passed away)\b|猝死|过劳死|抢救无效|没抢救过来|自杀|轻生|跳楼|死亡|遇难|身亡|罹难|丧生|殉职|不治|没救过来|去世|过世|离世|丧命|遇害)"
 DEATHS = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?(?:people|workers|staff|passengers|residents|patients|children|employees)?\s*(?:were\s+|have\s+)?(?:died|killed|dead)",
@@ -346,10 +346,10 @@ CLASS_ACTION = r"(?:集体诉讼|共同诉讼|集体起诉|联合起诉|代表�
 CLAIMS = r"(?:征集(?:受损)?投资者|征集索赔|索赔征集|律所[^，。；]{0,12}征集|征集[^，。；]{0,6}(?:维权|索赔))"
 MONEY_LOSS = (r"(?:领不出|取不出|提不出|盗刷|被转出|被转走|无法提现|不能提现|提现困难|无法取出|无法支取|不到账|未到账|资金被冻结|\b(?:frozen|unable to withdraw|cannot withdraw|can't withdraw)\b|withdrawals?[^，。；]{0,12}(?:capped|halted|suspended)|重复扣款|多扣款|被多扣|(?:卡|账户|帐户|资金)[^，。；]{0,6}被[^，。；]{0,4}冻结|无法兑付|兑付困难|爆仓|"
               r"血本无归|跑路|卷款|无法退款|退款无门|无法使用|损失惨重|被骗)")
-BACKLASH = (r"(?:取消预订|(?:连锁[^，。；]{0,6}店|母婴店|专卖店)[^，。；]{0,12}(?:下架|撤柜|停售)|退学退费|退费潮|集中退费|扎堆退费|\b(?:pulled (?:the )?(?:products?|items?|it)|taken off (?:the )?shelves|removed from (?:the )?shelves|delisted|mass returns|cancell?ed orders)\b|退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
-            r"(?:超市|商超|平台|渠道|经销商|电商|卖场|药店|便利店|商场|门店)[^，。；]{0,12}(?:下架|撤柜|停售)|停止合作|暂停合作|终止合作)")
+BACKLASH = (r"(?:取消预订|退学退费|退费潮|集中退费|扎堆退费|\b(?:pulled (?:the )?(?:products?|items?|it)|taken off (?:the )?shelves|removed from (?:the )?shelves|delisted|mass returns|cancell?ed orders)\b|退订|退货潮|退货申请激增|退货激增|退保潮|集中退保|批量退货|解约潮|取消订单|销量(?:减半|骤降|暴跌|腰斩)|"
+            r"(?:超市|商超|平台|渠道|经销商|电商|卖场|药店|便利店|商场|门店|连锁[^，。；]{0,6}店|母婴店|专卖店)[^，。；]{0,12}(?:下架|撤柜|停售)|停止合作|暂停合作|终止合作)")
 # refunds actually being paid (an offer alone is not: it may stall)
-MONEY_RESOLVED = (r"(?:已(?:全部)?(?:安排)?(?:打款|退款|退还|到账|兑付)|已经?退了|也在退|正在退款|(?:目前|已经|已)退了[^，。；]{0,8}(?:个人|人|块|元|万)|(?:办完|办理完|完成)(?:了)?退款|晒出(?:了)?到账|"
+MONEY_RESOLVED = (r"(?:已(?:全部)?(?:安排)?(?:打款|退款|退还|到账|兑付)|已经?退了|也在退|正在退款|目前退了[^，。；]{0,8}(?:个人|人|块|元|万)|(?:办完|办理完|完成)(?:了)?退款|晒出(?:了)?到账|"
                   r"已有[^。；]{0,8}(?:办完|办理完|领到|收到|拿到))")
 COLLECTIVE = (r"(?:\b(?:protest(?:ed|ers|ing)?|sit-in|petition(?:ed)?|joint (?:letter|complaint)|signed a (?:joint )?letter|collective complaint)\b|\bstrike\b|walk-?out|堵在[^，。；]{0,6}(?:门口|门前|前台|大门|大厅|办公室|楼下|总部|售楼处|门店|营业厅|厂门|校门|项目部)|排起(?:了)?(?:长)?(?:队|龙)[^。；]{0,12}(?:取|提|退|攞|withdraw)|排长龙[^。；]{0,8}(?:取|提|攞|拿)|聚集|围堵|罢工|(?<!暂)停工(?!作)|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
               r"集中提现|排队退(?:卡|款|费)|集体停运|集体停驶|集体没出车|集体未出车|唔肯开工|不肯开工|拒绝开工|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
@@ -432,8 +432,7 @@ def _harm_is_reported(text: str, match: re.Match) -> bool:
     themselves (擦伤，自行贴胶布，没有求诊); an injury or a visit to a doctor is harm."""
     if re.fullmatch(r"(?:不适|呕吐|腹泻|过敏|红肿|头晕|胸闷|心悸|发热|感染)", match.group(0)):
         return False
-    sentence_end = min((m.start() for m in re.finditer(r"[。；！？\n]", text[match.end():])), default=len(text) - match.end())
-    rest = text[match.end():match.end() + sentence_end]
+    rest = re.split(r"[。；！？\n]", text[match.end():], maxsplit=1)[0]
     return not (re.fullmatch(r"(?:擦伤|擦破|蹭破|红肿|淤青)", match.group(0))
                 and re.search(r"(?:没有?求诊|未就医|没有?就医|没去医院|不用去医院|自行(?:贴|处理|涂|包扎)|贴了?(?:创可贴|胶布))", rest))
 

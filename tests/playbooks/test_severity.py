@@ -370,7 +370,6 @@ def test_phrasings_from_writers_w15_and_w16(text, name):
 
 @pytest.mark.parametrize("text, name, crisis_type", [
     ("【值班快报】今日一台闸机故障约10分钟", "local_media", None),  # the memo's own header
-    ("开盘没多久就跌停了", "stock_drop_pct", None),  # 没多久 is "soon", not a denial (checked present below)
     ("我自己决定今天门店暂停营业消毒", "regulator_formal", None),  # the company's own decision
     ("监管部门责令超市将不合格的一批芹菜下架封存", "regulator_formal", None),  # routine removal of a batch
     ("经调取在线监测数据，排放浓度均符合标准限值。——区生态环境分局", "regulator_attention", None),
@@ -378,12 +377,11 @@ def test_phrasings_from_writers_w15_and_w16(text, name):
 ])
 def test_lookalikes_from_writers_w15_and_w16(text, name, crisis_type):
     signals = read_signals(text, crisis_type)
-    if name == "stock_drop_pct":
-        assert signals.stock_drop_pct == 10  # read, not denied
-    elif name == "crowd_size":
-        assert signals.crowd_size == 40
-    else:
-        assert name not in present(signals), (text, present(signals))
+    assert name not in present(signals), (text, present(signals))
+
+
+def test_soon_after_is_not_a_denial():
+    assert read_signals("开盘没多久就跌停了").stock_drop_pct == 10  # 没多久 is "soon", not a denial
 
 
 @pytest.mark.parametrize("text, name", [
