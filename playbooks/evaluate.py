@@ -3,8 +3,8 @@
 * `evaluate`: crisis-type accuracy, severity accuracy (with confusion and under-grade rate) and
   precision@k of similar cases sharing the incident's crisis type, through the full recommender.
 * `severity_report` / `leave_one_writer_out`: severity alone, graded with the gold crisis type (no
-  classifier involved), per writer and per form; leave-one-writer-out trains the learned grader on
-  five writers and tests on the sixth.
+  classifier involved), per writer and per form; leave-one-writer-out starts from the rule's first
+  read of each writer (playbooks/first_reads.jsonl) and fits the stacked grader on the other writers.
 * `cohen_kappa`: agreement between two graders (writer grades vs an independent second grading)."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from playbooks.recommend import Incident, Recommendation
 from playbooks.severity import GRADES
 
 INCIDENT_DIR = Path(__file__).with_name("incidents")
+GUIDE_EXAMPLES = Path(__file__).with_name("severity_guide_examples.jsonl")
 
 
 def load_incidents(path: Path) -> list[dict]:
@@ -36,6 +37,12 @@ def load_writer_sets(paths: Sequence[Path] | None = None) -> list[dict]:
             row.setdefault("writer", Path(path).stem)
             rows.append(row)
     return rows
+
+
+def grader_rows(paths: Sequence[Path] | None = None) -> list[dict]:
+    """What the stacked grader learns from: the writers' incidents and the guide's own examples (writer
+    "guide"; they have no first read, so they teach the text model only)."""
+    return load_writer_sets(paths) + [{**row, "writer": "guide"} for row in load_incidents(GUIDE_EXAMPLES)]
 
 
 def severity_confusion(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:
@@ -76,33 +83,35 @@ def severity_report(incidents: Sequence[dict], predicted: Sequence[str]) -> dict
 
 
 def grade_incidents(incidents: Sequence[dict], grader=None) -> list[str]:
-    """Grades with the gold crisis type: the rule when grader is None, else a LearnedGrader."""
-    from playbooks.grader import _assess
+    """Grades with the gold crisis type: the rule when grader is None, else a StackedGrader on top of it."""
+    from playbooks.grader import rule_assessment
 
-    out = []
-    for item in incidents:
-        assessment, signals = _assess(item)
-        level = assessment.level if grader is None else grader.assess_level(assessment, signals)[0]
-        out.append(GRADES[level])
-    return out
+    rule_levels = [rule_assessment(item).level for item in incidents]
+    levels = rule_levels if grader is None else grader.levels([item["text"] for item in incidents], rule_levels)
+    return [GRADES[level] for level in levels]
 
 
-def leave_one_writer_out(incidents: Sequence[dict], policies: Sequence[str] = ("rule", "learned", "max"),
-                         c: float = 0.5) -> dict:
-    """For each writer: fit on the other writers, grade that writer's incidents; per policy, the
-    per-writer figures, their mean and worst, and the pooled under-grade rate."""
-    from playbooks.grader import LearnedGrader
+def leave_one_writer_out(incidents: Sequence[dict], first_reads: dict[str, int],
+                         policies: Sequence[str] = ("rule", "stacked"), **fit_options) -> dict:
+    """For each writer with first reads: "rule" is the rule's first read of that writer (how it grades
+    a writer its lexicons have not read); "stacked" fits the text model and the stacker on every other
+    writer and lets them move that first read. Per policy: per writer, mean, worst, pooled figures."""
+    from playbooks.grader import StackedGrader
 
-    writers = sorted({item["writer"] for item in incidents})
+    writers = sorted({i["writer"] for i in incidents if i["id"] in first_reads}, key=lambda w: (len(w), w))
     result = {}
     for policy in policies:
         per_writer, pooled_gold, pooled_pred = {}, [], []
         for writer in writers:
-            test = [i for i in incidents if i["writer"] == writer]
-            train = [i for i in incidents if i["writer"] != writer]
-            grader = None if policy == "rule" else LearnedGrader.fit(train, policy=policy, c=c)
-            predicted = grade_incidents(test, grader)
-            gold = [i["severity"] for i in test]
+            test = [i for i in incidents if i["writer"] == writer and i["id"] in first_reads]
+            rule_levels = [first_reads[i["id"]] for i in test]
+            if policy == "rule":
+                levels = rule_levels
+            else:
+                train = [i for i in incidents if i["writer"] != writer]
+                grader = StackedGrader.fit(train, first_reads, policy, **fit_options)
+                levels = grader.levels([i["text"] for i in test], rule_levels)
+            gold, predicted = [i["severity"] for i in test], [GRADES[level] for level in levels]
             per_writer[writer] = _summary(gold, predicted)
             pooled_gold += gold
             pooled_pred += predicted

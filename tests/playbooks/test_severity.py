@@ -564,3 +564,47 @@ def test_an_old_settled_event_reposted_is_graded_by_its_new_spread():
 def test_an_old_event_with_a_death_is_not_capped():
     text = "旧帖又被翻出：当年那起厂房坍塌造成2名工人死亡，企业早已赔付。本次转发约50次。"
     assert rule_grade(text, crisis_type="safety_accident").severity == "major"
+
+
+@pytest.mark.parametrize("text, name", [
+    ("南方三个城市的外卖骑手同一天集体不接单", "collective_major"),
+    ("Couriers in 4 cities went offline together this morning over the new fee rules.", "collective_major"),
+    ("A walkout by van drivers has now spread to depots in several cities.", "collective_major"),
+    ("两个分拨中心的货车司机今早同时停车", "collective_major"),
+    ("燃气公司四个营业厅门口一早排起长队，市民要求退卡", "collective_major"),
+    ("港媒报道了回收场连日焚烧电线外皮的事", "local_media"),
+    ("環保署人員今日到場調查", "regulator_attention"),
+    ("该平台被监管部门叫停新增放贷", "regulator_formal"),
+    ("Regulators ordered the Shenzhen-based online lender to suspend all new loans.", "regulator_formal"),
+    ("市金融办下发通知：即日起暂停该公司与外部渠道合作的全部新增业务", "regulator_formal"),
+    ("省网信办通报，“某某”App因违规收集信息，即日起各应用商店下架整改", "regulator_formal"),
+    ("早高峰地铁全线网停运两个多小时", "total_outage"),
+    ("客户充了钱一直没到账", "money_loss"),
+    ("到期的理财本金付不出来了", "money_loss"),
+    ("A file with staff ID numbers, bank card numbers and home addresses was posted in a Telegram group.", "sensitive_data"),
+    ("仓库十几名分拣工中暑，送到医院输液", "injured"),
+    ("Eleven pickers collapsed from the heat and are on drips at the district hospital.", "injured"),
+    ("Two villagers got rashes and went to 镇卫生院 for treatment.", "harm_reported"),
+])
+def test_phrasings_from_writers_w17_to_w20(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+@pytest.mark.parametrize("text, name, value", [
+    ("初步估计损失三百多万", "amount_yuan", 3_000_000),  # the filler before a number does not eat it
+    ("兑付不了的本金有1.6个亿", "amount_yuan", 160_000_000),
+    ("数据库被拖，卖家挂出约8万条，含姓名、身份证号和手机号", "affected_people", 80_000),
+    ("话题阅读已到 3,200 万", "views", 32_000_000),
+])
+def test_magnitudes_from_writers_w17_to_w20(text, name, value):
+    assert getattr(read_signals(text), name) == value, read_signals(text).evidence
+
+
+def test_a_quoted_claim_followed_by_a_denial_is_a_claim():
+    text = "有人在群里说这家店“被查封了”，没有的事，只是一张八千元的罚单"
+    assert "regulator_formal" not in present(read_signals(text, "regulatory_penalty"))
+
+
+def test_money_paid_late_and_already_reissued_is_minor():
+    text = "两位会员说余额提现一周还没到账，财务查明是系统切换漏了批次，已经补发，合计一千多块"
+    assert rule_grade(text, crisis_type="financial_risk").severity == "minor"
