@@ -221,6 +221,11 @@ def _hits(pattern: str | re.Pattern, text: str, rumor: bool = False):
             yield match
 
 
+def _stated(pattern: str | re.Pattern, text: str, rumor: bool = False) -> bool:
+    """The pattern occurs at least once as a fact (for a rumour: not as what the rumour claims)."""
+    return next(_hits(pattern, text, rumor), None) is not None
+
+
 def mentioned(pattern: str, text: str, unless_before: re.Pattern | None = None) -> bool:
     """True when the pattern occurs as a fact (尚无央媒报道 is not central media)."""
     for match in _hits(pattern, text):
@@ -559,7 +564,7 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
         flag("deaths", DEATH_WORDS)
         if values.get("deaths") is True:
             values["deaths"] = 1.0
-    platforms = sorted({p for p in PLATFORMS if any(True for _ in _hits(_PLATFORM_PATTERNS.get(p, re.escape(p)), text, rumor))})
+    platforms = sorted({p for p in PLATFORMS if _stated(_PLATFORM_PATTERNS.get(p, re.escape(p)), text, rumor)})
     if platforms:
         values["platforms"], evidence["platforms"] = float(len(platforms)), "、".join(platforms)
     count("platforms", [rf"{N}\s*个(?:社交|网络|公开)?平台"])
@@ -576,7 +581,7 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
         regulator_text = re.sub(WARNING_ONLY, "·", regulator_text)
     signed = re.search(rf"——[^——\n]{{0,30}}(?:{AGENCY})[^——\n]{{0,12}}$", regulator_text.strip())
     for sentence in _sentences(regulator_text):
-        if signed or any(True for _ in _hits(AGENCY, sentence, rumor)):
+        if signed or _stated(AGENCY, sentence, rumor):
             flag("regulator_attention", ATTENTION_ACTION, sentence)
         flag("regulator_formal", FORMAL_ALONE, sentence)
         flag("regulator_formal", FORMAL_ORDERED, sentence, check=_ordered_by_authority)
@@ -590,7 +595,7 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
     # harm to people, and the vulnerable-group aggravation (SEVERITY.md §4.1-E)
     flag("harm_reported", HARM_WORDS, check=_harm_is_reported)
     flag("harm_severe", HARM_SEVERE)
-    leak = any(True for _ in _hits(LEAK, text, rumor))
+    leak = _stated(LEAK, text, rumor)
     for sentence in _sentences(text):
         vulnerable = list(_hits(VULNERABLE, sentence, rumor))
         if not vulnerable:
@@ -617,7 +622,7 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
                           ("total_outage", TOTAL_OUTAGE), ("still_on_sale", STILL_ON_SALE)):
         flag(name, pattern)
     for sentence in _sentences(text):
-        if any(True for _ in _hits(UTILITY_AREA, sentence, rumor)):
+        if _stated(UTILITY_AREA, sentence, rumor):
             flag("total_outage", POWER_CUT, sentence)
     flag("old_event_resurfaced", RESURFACED,
          check=lambda s, m: mentioned(SETTLED_BEFORE, s) and not mentioned(NEW_CONSEQUENCE, s))
@@ -627,7 +632,7 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
         for i, clause in enumerate(clauses):
             continues = i > 0 and re.match(r"\s*(?:持续|长达|历时|前后|累计|至今已)", clause) and any(
                 True for _ in _hits(OUTAGE_WORDS, clauses[i - 1], rumor))
-            if (continues or any(True for _ in _hits(OUTAGE_WORDS, clause, rumor))) and not re.search(SILENCE, clause):
+            if (continues or _stated(OUTAGE_WORDS, clause, rumor)) and not re.search(SILENCE, clause):
                 hours = _hours(_QUOTED.sub("“…”", clause))  # "七天美白" is a slogan, not seven days down
                 if hours and hours > (values.get("outage_hours") or 0):
                     values["outage_hours"], evidence["outage_hours"] = hours, clause.strip()[:40]
