@@ -39,10 +39,14 @@ def load_writer_sets(paths: Sequence[Path] | None = None) -> list[dict]:
     return rows
 
 
+GUIDE_WEIGHT = 3.0  # the guide is the standard: its examples count three times in the text model
+
+
 def grader_rows(paths: Sequence[Path] | None = None) -> list[dict]:
     """What the stacked grader learns from: the writers' incidents and the guide's own examples (writer
-    "guide"; they have no first read, so they teach the text model only)."""
-    return load_writer_sets(paths) + [{**row, "writer": "guide"} for row in load_incidents(GUIDE_EXAMPLES)]
+    "guide", weighted; they have no first read, so they teach the text model only)."""
+    guide = [{**row, "writer": "guide", "weight": GUIDE_WEIGHT} for row in load_incidents(GUIDE_EXAMPLES)]
+    return load_writer_sets(paths) + guide
 
 
 def severity_confusion(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:

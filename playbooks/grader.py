@@ -38,6 +38,9 @@ POLICIES = ("rule", "stacked")
 # least expected cost, not the likeliest. Measured leave-one-writer-out over the fourteen first-read
 # writers: at 3, major → minor fell from 6 to 2 for 0.3 points of accuracy (the worst writer unchanged).
 MAJOR_AS_MINOR_COST = 3.0
+# The text model learned from descriptions of 30–550 characters (2 of 2,591 are shorter); a headline or
+# a fragment is outside what it has seen ("某批次奶粉情况说明" read as 重大 by topic alone), so the rule grades it.
+MIN_TEXT_CHARS = 30
 FORMAT_VERSION = 2
 LEVEL_WORDS = ("轻微", "一般", "重大")
 
@@ -74,9 +77,15 @@ class TextModel:
         self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
         self.logistic = LogisticRegression(C=c, max_iter=3000)
 
-    def fit(self, texts: Sequence[str], levels: Sequence[int]) -> TextModel:
-        self.logistic.fit(self.vectorizer.fit_transform([normalise(t) for t in texts]), np.asarray(levels))
+    def fit(self, texts: Sequence[str], levels: Sequence[int], weights: Sequence[float] | None = None) -> TextModel:
+        self.logistic.fit(self.vectorizer.fit_transform([normalise(t) for t in texts]), np.asarray(levels), sample_weight=weights)
         return self
+
+    @classmethod
+    def fit_incidents(cls, incidents: Sequence[dict], c: float = 4.0) -> TextModel:
+        """Fitted on labelled incidents; a row's optional "weight" (the guide's examples) scales it."""
+        return cls(c).fit([i["text"] for i in incidents], [GRADES.index(i["severity"]) for i in incidents],
+                          [float(i.get("weight", 1.0)) for i in incidents])
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 3) probabilities of minor / general / major."""
@@ -99,6 +108,11 @@ class TextModel:
         return chosen
 
 
+def readable(text: str) -> bool:
+    """Long enough for the text model (MIN_TEXT_CHARS, spaces not counted)."""
+    return len(re.sub(r"\s", "", normalise(text or ""))) >= MIN_TEXT_CHARS
+
+
 def stack_features(rule_levels: Sequence[int], probabilities: np.ndarray) -> np.ndarray:
     """The rule's grade (one-hot), the text model's probabilities, and their products: the stacker
     can learn, per rule grade, how far to trust the text."""
@@ -115,7 +129,7 @@ def cross_fitted_probabilities(incidents: Sequence[dict], writers: Sequence[str]
     def one(writer: str) -> dict[str, np.ndarray]:
         train = [i for i in incidents if i["writer"] != writer]
         test = [i for i in incidents if i["writer"] == writer]
-        model = TextModel(c).fit([i["text"] for i in train], [GRADES.index(i["severity"]) for i in train])
+        model = TextModel.fit_incidents(train, c)
         return dict(zip((i["id"] for i in test), model.probabilities([i["text"] for i in test])))
 
     out: dict[str, np.ndarray] = {}
@@ -150,7 +164,7 @@ class StackedGrader:
         held_out = cross_fitted_probabilities(incidents, sorted({i["writer"] for i in read}), c)
         X = stack_features([first_reads[i["id"]] for i in read], np.array([held_out[i["id"]] for i in read]))
         stacker = LogisticRegression(C=stack_c, max_iter=2000).fit(X, [GRADES.index(i["severity"]) for i in read])
-        text_model = TextModel(c).fit([i["text"] for i in incidents], [GRADES.index(i["severity"]) for i in incidents])
+        text_model = TextModel.fit_incidents(incidents, c)
         meta["stacker_trained_on"] = len(read)
         return cls(text_model, stacker, policy, meta)
 
@@ -166,12 +180,15 @@ class StackedGrader:
         if self.policy == "rule":
             return list(rule_levels)
         probabilities = self.text.probabilities(texts)
-        return self._decide(self.stacker.predict_proba(stack_features(rule_levels, probabilities)))
+        learned = self._decide(self.stacker.predict_proba(stack_features(rule_levels, probabilities)))
+        return [new if readable(text) else rule for text, rule, new in zip(texts, rule_levels, learned)]
 
     def assess_level(self, assessment: Assessment, text: str) -> tuple[int, list[str]]:
         """(level, the learned part's reasons) for one incident the rule assessed."""
         if self.policy == "rule":
             return assessment.level, []
+        if not readable(text):
+            return assessment.level, [f"学习模型未参与：文本不足 {MIN_TEXT_CHARS} 字，按规则定级"]
         probabilities = self.text.probabilities([text])
         level = self._decide(self.stacker.predict_proba(stack_features([assessment.level], probabilities)))[0]
         return level, [self._explain(text, probabilities[0], level, assessment.level)]

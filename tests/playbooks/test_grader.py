@@ -183,3 +183,21 @@ def test_grading_a_major_incident_minor_costs_more_than_other_misses():
     assert StackedGrader(policy="rule", meta={"major_as_minor_cost": 1.0})._decide(probabilities) == [0]
     assert StackedGrader(policy="rule", meta={"major_as_minor_cost": 3.0})._decide(probabilities) == [1]
     assert StackedGrader(policy="rule", meta={"major_as_minor_cost": 3.0})._decide(np.array([[0.8, 0.15, 0.05]])) == [0]
+
+
+def test_a_fragment_is_graded_by_the_rule_alone(stacked):
+    from playbooks.severity import rule_grade
+
+    fragment = "某批次奶粉情况说明"  # a headline: too short for the text model, which would read the topic
+    graded = stacked.grade(fragment, crisis_type="product_quality")
+    assert graded.severity == rule_grade(fragment, crisis_type="product_quality").severity
+    assert graded.reasons[-1].startswith("学习模型未参与")
+    assert stacked.levels([fragment], [0]) == [0]
+
+
+def test_the_guides_examples_teach_the_text_model_with_more_weight():
+    from playbooks.evaluate import GUIDE_WEIGHT, grader_rows
+
+    guide = [r for r in grader_rows() if r["writer"] == "guide"]
+    assert len(guide) >= 70 and all(r["weight"] == GUIDE_WEIGHT > 1 for r in guide)
+    assert not any(r["id"] in FIRST for r in guide)  # they teach the text model, never the stacker

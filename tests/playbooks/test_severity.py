@@ -608,3 +608,71 @@ def test_a_quoted_claim_followed_by_a_denial_is_a_claim():
 def test_money_paid_late_and_already_reissued_is_minor():
     text = "两位会员说余额提现一周还没到账，财务查明是系统切换漏了批次，已经补发，合计一千多块"
     assert rule_grade(text, crisis_type="financial_risk").severity == "minor"
+
+
+@pytest.mark.parametrize("text, name", [
+    ("The vice-chairman has been placed in liuzhi by the provincial supervisory commission.", "regulator_formal"),
+    ("The clinic's practising licence has been revoked by the city health commission.", "regulator_formal"),
+    ("The Regulatory Bureau sent a letter of inquiry to the lender.", "regulator_attention"),
+    ("EPD officers inspected the landfill twice this week.", "regulator_attention"),
+    ("Police said they were looking into the video.", "regulator_attention"),
+    ("Shares went limit-down within an hour of the open.", "stock_drop_pct"),
+    ("The clip was aired by CCTV's consumer-rights programme on Friday.", "central_media"),
+    ("The post was reposted about 4,500 times overnight.", "reposts"),
+    ("Tap water to the whole district has been cut off since dawn.", "total_outage"),
+    ("Two estates went without heating on the coldest night of the year.", "total_outage"),
+    ("Long lines of pensioners formed outside several branches of the credit union.", "collective_major"),
+    ("Riders staged stoppages in at least a dozen cities.", "collective_major"),
+    ("Protesters blocked the highway for an hour.", "collective_major"),
+    ("Some 40 depositors queued at the main branch to withdraw their savings.", "collective_action"),
+    ("Staff were steering pensioners into high-fee products.", "vulnerable_targeted"),
+    ("Two residents aged 81 and 86 were admitted to hospital after missing their insulin doses.", "vulnerable_harmed"),
+])
+def test_english_phrasings_from_writer_w21(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_english_counts_several_words_from_their_nouns():
+    crowd = read_signals("More than 1,200 workers from the company's eastern plant gathered outside the offices.")
+    assert crowd.crowd_size == 1200
+    leak = read_signals("A dark-web listing claims records of ~70,000 Acme Car Hire customers, with ID card numbers, "
+                        "licence numbers and the bank card numbers used for deposits.", "data_breach")
+    assert leak.affected_people == 70_000 and leak.sensitive_data
+    hurt = read_signals("Dozens of residents living near the plant on the river's east bank were taken to hospital.")
+    assert hurt.injured == 30
+
+
+def test_a_repackaged_old_leak_is_an_old_event():
+    text = ("A forum is selling '400k customer records', but it is a repackaged copy of the 2020 leak the company "
+            "disclosed at the time. A blogger's post has about 200 reposts.")
+    assert rule_grade(text, crisis_type="data_breach").severity == "minor"
+
+
+@pytest.mark.parametrize("text, name", [
+    ("邻近两个县的网点今天快递员一块儿不干了", "collective_major"),
+    ("早上公交公司十几个司机没出车", "collective_action"),
+    ("四十多个工人围在项目部门口要工钱", "collective_action"),
+    ("储蓄所门口排了三四十号人要把钱取出来", "collective_action"),
+    ("后台地址能直接打开，里面是会员的身份证号和银行卡号", "sensitive_data"),
+    ("二十多名住户吸入浓烟，送医院检查", "injured"),
+    ("吃过饭的人里有十几个拉肚子，都去卫生院打了吊瓶", "injured"),
+    ("有客户被骗子冒充客服骗着转账", "money_loss"),
+    ("环保所的人来取了水样", "regulator_attention"),
+    ("县教育局责令该幼儿园停止办园", "regulator_formal"),
+    ("出了事，加工坊今天还在照常出货", "still_on_sale"),
+])
+def test_grassroots_phrasings_from_writer_w22(text, name):
+    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+
+
+def test_colloquial_ranges_read_their_lower_bound():
+    assert read_signals("能查到大概十五六万户的户主姓名和电话", "data_breach").affected_people == 150_000
+    assert read_signals("门口来了五六十个业主拉横幅").crowd_size == 50
+
+
+@pytest.mark.parametrize("text, name", [
+    ("两名顾客踉跄一下，均未受伤", "injured"),  # "all were unhurt" is not an injury
+    ("平台已把那条造谣视频下架", "consumer_backlash"),  # moderation, not a product pulled
+])
+def test_lookalikes_from_writer_w22(text, name):
+    assert name not in present(read_signals(text)), (text, present(read_signals(text)))
