@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from playbooks.recommend import Incident, Recommendation
-from playbooks.severity import GRADES
+from playbooks.severity import GRADES, rule_grade
 
 INCIDENT_DIR = Path(__file__).with_name("incidents")
 GUIDE_EXAMPLES = Path(__file__).with_name("severity_guide_examples.jsonl")
@@ -88,9 +88,7 @@ def severity_report(incidents: Sequence[dict], predicted: Sequence[str]) -> dict
 
 def grade_incidents(incidents: Sequence[dict], grader=None) -> list[str]:
     """Grades with the gold crisis type: the rule when grader is None, else a StackedGrader on top of it."""
-    from playbooks.grader import rule_assessment
-
-    rule_levels = [rule_assessment(item).level for item in incidents]
+    rule_levels = [rule_grade(item["text"], crisis_type=item.get("crisis_type")).level for item in incidents]
     levels = rule_levels if grader is None else grader.levels([item["text"] for item in incidents], rule_levels)
     return [GRADES[level] for level in levels]
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from playbooks.severity import GRADES, Assessment, Grade, IncidentMetrics, assess, load_rule
-from playbooks.signals import normalise, read_signals
+from playbooks.signals import LEVEL_NAMES, normalise, read_signals
 
 DEFAULT_MODEL_DIR = Path(__file__).with_name("grader_model")
 FIRST_READS = Path(__file__).with_name("first_reads.jsonl")
@@ -42,7 +42,6 @@ MAJOR_AS_MINOR_COST = 3.0
 # a fragment is outside what it has seen ("某批次奶粉情况说明" read as 重大 by topic alone), so the rule grades it.
 MIN_TEXT_CHARS = 30
 FORMAT_VERSION = 2
-LEVEL_WORDS = ("轻微", "一般", "重大")
 
 
 def load_first_reads(path: Path = FIRST_READS) -> dict[str, int]:
@@ -53,14 +52,16 @@ def load_first_reads(path: Path = FIRST_READS) -> dict[str, int]:
     return {row["id"]: GRADES.index(row["severity"]) for row in rows}
 
 
-def append_first_reads(incidents: Sequence[dict], rule_commit: str, path: Path = FIRST_READS) -> tuple[int, int]:
-    """Record today's rule grades of incidents that have no first read yet; an existing first read is
-    never replaced (it is the record of how the rule did before it read that writer). (added, kept)."""
+def append_first_reads(incidents: Sequence[dict], severities: Sequence[str], rule_commit: str,
+                       path: Path = FIRST_READS) -> tuple[int, int]:
+    """Record the rule's grades (`severities`, one per incident) of incidents that have no first read
+    yet; an existing first read is never replaced (it is the record of how the rule did before it read
+    that writer). (added, kept)."""
     known = load_first_reads(path)
-    new = [item for item in incidents if item["id"] not in known]
+    new = [(item, severity) for item, severity in zip(incidents, severities) if item["id"] not in known]
     with Path(path).open("a", encoding="utf-8") as out:
-        for item in new:
-            out.write(json.dumps({"id": item["id"], "severity": GRADES[rule_assessment(item).level], "rule_commit": rule_commit}) + "\n")
+        for item, severity in new:
+            out.write(json.dumps({"id": item["id"], "severity": severity, "rule_commit": rule_commit}) + "\n")
     return len(new), len(incidents) - len(new)
 
 
@@ -179,9 +180,13 @@ class StackedGrader:
         """Final levels for texts the rule graded `rule_levels`."""
         if self.policy == "rule":
             return list(rule_levels)
-        probabilities = self.text.probabilities(texts)
-        learned = self._decide(self.stacker.predict_proba(stack_features(rule_levels, probabilities)))
+        learned, _ = self._stacked(texts, rule_levels)
         return [new if readable(text) else rule for text, rule, new in zip(texts, rule_levels, learned)]
+
+    def _stacked(self, texts: Sequence[str], rule_levels: Sequence[int]) -> tuple[list[int], np.ndarray]:
+        """The stacker's levels and the text model's probabilities behind them."""
+        probabilities = self.text.probabilities(texts)
+        return self._decide(self.stacker.predict_proba(stack_features(rule_levels, probabilities))), probabilities
 
     def assess_level(self, assessment: Assessment, text: str) -> tuple[int, list[str]]:
         """(level, the learned part's reasons) for one incident the rule assessed."""
@@ -189,8 +194,7 @@ class StackedGrader:
             return assessment.level, []
         if not readable(text):
             return assessment.level, [f"学习模型未参与：文本不足 {MIN_TEXT_CHARS} 字，按规则定级"]
-        probabilities = self.text.probabilities([text])
-        level = self._decide(self.stacker.predict_proba(stack_features([assessment.level], probabilities)))[0]
+        [level], probabilities = self._stacked([text], [assessment.level])
         return level, [self._explain(text, probabilities[0], level, assessment.level)]
 
     def _decide(self, grade_probabilities: np.ndarray) -> list[int]:
@@ -200,14 +204,14 @@ class StackedGrader:
         return [int(level) for level in np.argmin(grade_probabilities @ cost, axis=1)]
 
     def _explain(self, text: str, probabilities: np.ndarray, level: int, rule_level: int) -> str:
-        shares = " / ".join(f"{word} {p:.2f}" for word, p in zip(LEVEL_WORDS, probabilities))
+        shares = " / ".join(f"{word} {p:.2f}" for word, p in zip(LEVEL_NAMES, probabilities))
         grams = self.text.contributors(text, int(np.argmax(probabilities)))
         basis = f"，主要依据 {'、'.join(f'“{g}”' for g in grams)}" if grams else ""
         if level == rule_level:
-            verdict = f"维持规则等级 {LEVEL_WORDS[level]}"
+            verdict = f"维持规则等级 {LEVEL_NAMES[level]}"
         else:
             direction = "上调" if level > rule_level else "下调"
-            verdict = f"{direction}为 {LEVEL_WORDS[level]}（规则 {LEVEL_WORDS[rule_level]}）"
+            verdict = f"{direction}为 {LEVEL_NAMES[level]}（规则 {LEVEL_NAMES[rule_level]}）"
         return f"学习模型（文本 {shares}{basis}）：{verdict}"
 
     def grade(self, text: str = "", metrics: IncidentMetrics | None = None, crisis_type: str | None = None) -> Grade:
@@ -251,12 +255,6 @@ class StackedGrader:
             return cls(policy="rule", meta=meta)
         parts = joblib.load(directory / "model.joblib")
         return cls(parts["text_model"], parts["stacker"], meta["policy"], meta)
-
-
-def rule_assessment(item: dict) -> Assessment:
-    """The rule's assessment of one labelled incident, with its gold crisis type."""
-    signals = read_signals(item["text"], item.get("crisis_type"))
-    return assess(item["text"], None, item.get("crisis_type"), load_rule(), signals=signals)
 
 
 @lru_cache

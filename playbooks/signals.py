@@ -339,8 +339,8 @@ FINE = [rf"(?:罚没款|罚款)(?:合计|共计|共)?{_APPROX}{N}\s*(?:元|块)"
         rf"{FINE_WORDS}(?:人民币)?(?:合计|共计|共)?{_APPROX}{N}\s*(?:元|块)",
         rf"(?:罚款|被罚|罚没)(?:了)?{_APPROX}(?P<n>[0-9]+(?:\.[0-9]+)?\s*[万亿]|[一二两三四五六七八九十百千]+[万亿])(?![元0-9]|\s*(?:人|名|次|条|户))",
         rf"{N}\s*元(?:的)?罚(?:款|单)"]
-MARKET = r"(?:股价|股票|港股|A股|美股|盘中|收盘|收市|开盘|开市|早盘|午后|尾盘|市值|股)"  # words that make a fall a share price's
-STOCK = [r"\b(?:[Ss]hares?|[Ss]tock)\b[^，。；]{0,40}?(?:fell|dropped|closed down|slumped|tumbled|plunged|sank|down|暴跌|大跌|下跌|跌)\s*(?:by\s*)?(?:about\s*|over\s*|more than\s*)?(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%",
+MARKET = r"(?:股价|股票|港股|A股|美股|盘中|收盘|收市|开盘|开市|早盘|午后|尾盘|市值|股|\b[Ss]hares?\b)"  # words that make a fall a share price's
+STOCK = [r"\b(?:[Ss]hares?|[Ss]tock)\b[^，。；]{0,40}?(?:fell|dropped|closed down|slumped|tumbled|plunged|sank|down)\s*(?:by\s*)?(?:about\s*|over\s*|more than\s*)?(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%",
          rf"{MARKET}[^，。；]{{0,14}}?(?:下跌|跌|跌幅|收跌|大跌|挫|下挫|重挫|跳水|跌超|跌逾)"
          r"(?:超过|超|逾|近|约|达|了|咗)?\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%",
          r"(?:收跌|跌超|跌逾|大跌|重挫|下挫|跳水)\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*%"]
@@ -481,8 +481,8 @@ def normalise(text: str) -> str:
     text = re.sub(r"(?<![0-9.])(\d+)万(\d)千", lambda m: str(int(m.group(1)) * 10000 + int(m.group(2)) * 1000), text)  # 1万2千
     text = re.sub(r"(?<=[0-9零一二两三四五六七八九十百千几])个(?=亿)", "", text)  # 1.6个亿, 两个亿
     text = re.sub(r"([一二三四五六七八])([二三四五六七八九])(?=[十百千万亿])",
-                  lambda m: m.group(1) if "一二三四五六七八九".index(m.group(2)) == "一二三四五六七八九".index(m.group(1)) + 1
-                  else m.group(0), text)  # 五六十 → 五十, 十五六万 → 十五万
+                  lambda m: m.group(1) if _DIGITS[m.group(2)] == _DIGITS[m.group(1)] + 1 else m.group(0),
+                  text)  # 五六十 → 五十, 十五六万 → 十五万
     text = re.sub(r"(?<![0-9])(?:12345|12315|12306|12358|12369|12366|12333|12320|12365)(?![0-9])", "热线", text)
     text = re.sub(r"(?<=[A-Za-z)'\"”])\.\s+(?=[A-Z“\"'(])", "。", text)
     return text.translate(_FULL_WIDTH_PUNCTUATION)

@@ -163,8 +163,9 @@ def register(app: typer.Typer) -> None:
                           "commit it first, so the first read names the rule that made it")
             raise typer.Exit(2)
         rows = _rows(data)
-        added, kept = grader.append_first_reads(rows, commit, grader.FIRST_READS)
-        report = ev.severity_report(rows, ev.grade_incidents(rows))
+        graded = ev.grade_incidents(rows)
+        added, kept = grader.append_first_reads(rows, graded, commit, grader.FIRST_READS)
+        report = ev.severity_report(rows, graded)
         console.print_json(json.dumps({"added": added, "already_read": kept, "file": str(grader.FIRST_READS), "rule_commit": commit,
                                        **{k: report[k] for k in ("incidents", "accuracy", "under_grade_rate", "major_as_minor")}},
                                       ensure_ascii=False))

@@ -48,8 +48,9 @@ def test_every_first_read_is_an_incident_graded_by_a_named_commit():
 def test_append_first_reads_never_replaces_a_first_read(tmp_path):
     path = tmp_path / "first_reads.jsonl"
     item = {"id": "x-1", "text": "工地坍塌，1名工人死亡", "crisis_type": "safety_accident"}
-    assert append_first_reads([item], "a" * 40, path) == (1, 0)
-    assert append_first_reads([item, {**item, "id": "x-2"}], "b" * 40, path) == (1, 1)
+    assert append_first_reads([item], grade_incidents([item]), "a" * 40, path) == (1, 0)
+    both = [item, {**item, "id": "x-2"}]
+    assert append_first_reads(both, grade_incidents(both), "b" * 40, path) == (1, 1)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [(r["id"], r["severity"], r["rule_commit"][0]) for r in rows] == [("x-1", "major", "a"), ("x-2", "major", "b")]
 
