@@ -258,6 +258,12 @@ _SPAN = rf"(?P<n>{NUMBER})"  # a duration's number (三天, 40分钟), which N r
 _PEOPLE = (r"(?:\b(?:users|customers|passengers|residents|patients|employees|workers|staff|pickers|packers|sorters|couriers|learners|investors|depositors|parents|children|kids|students|pupils|villagers|diners|members|clients|buyers|riders|drivers|people|consumers|households|policyholders|records|toddlers|infants|adults|crew|crew members|account holders|homebuyers|tenants|owners)\b|用户|客户|员工|业主|户主|投资者|储户|消费者|乘客|旅客|家庭|居民|学员|会员|骑手|工人|农民工|出借人|购房者|车主|村民|"
            r"借款人|账户|帐户|账号|商户|球迷|住户|考生|家长|游客|应聘者|租客|司机|患者|学生|市民|网友|粉丝|持有人|股民|散户|老人|儿童|孩子|客人|顾客|病患|存户|球员|员工|师生|病人|投保人|被保险人|保户|求职者|食客)")
 _PERSON_CL = r"(?:名|位|个|人|户|例)"
+
+
+def _number_then_words(most: int) -> str:
+    """A number, a space and at most `most` English words before the noun that follows: "300 Zhixing
+    Car Rental customers", "40 of the plant's workers"."""
+    return rf"{N}\s+(?:[A-Za-z'-]+\s+){{0,{most}}}?"
 VULNERABLE = (r"(?:(?<![0-9])(?:[6-9][0-9]|[六七八九]十多?)(?:岁|-year-old)|\b(?:aged|over|above) [6-9][0-9]\b|\bretired\b|[六七八九]旬|听障|视障|聋哑|\b(?:toddlers?|infants?|elderly|seniors|pensioners|retirees|pregnant|pupils|students|patients|disabled)\b|儿童|BB|[Bb]ab(?:y|ies)|[Kk]ids|[Cc]hildren|个月大|婴幼儿|婴儿|幼儿|宝宝|孩子|小孩|学生|小学生|中学生|未成年|幼儿园|女童|男童|女婴|男婴|女孩|男孩|老人|老年|"
               r"长者|长辈|高龄|失能|孕妇|孕期|孕[早中晚]期|怀孕|产妇|孕产妇|月子|哺乳期|患者|病人|透析|糖尿病|残障|残疾|盲人|养老院|敬老院|留守)")
 HARM_WORDS = (r"(?:开了?点?药|中暑|输液|挂水|打点滴|打了?吊瓶|吸入浓烟|吸入烟雾|\bwent to [^，。；]{0,4}(?:卫生院|医院|诊所|门诊)|\b(?:heat ?stroke|heat exhaustion|collapsed from (?:the )?heat|on (?:IV )?drips?)\b|在[^，。；0-9]{0,6}(?:医院|卫生院|诊所|门诊)看(?:过|了)|(?:带至|带到|带去)[^，。；0-9]{0,6}医院|淤青|(?:(?<=seriously )|(?<=badly )|(?<=slightly ))hurt\b|\b(?:injur(?:ed|ies|y)|burns|burned|scalded|fractured?|poisoned|food poisoning|fell ill|sickened|vomiting|treated at (?:a |the )?(?:hospital|clinic)|went to (?:a |the )?(?:community |local )?(?:clinic|hospital|doctor)|(?:sent|taken|rushed) to (?:a |the )?hospital|sought (?:medical )?treatment)\b|(?:去|到|送|进|往)[^，。；0-9]{0,8}医院|(?:去|到|看)了?[^，。；0-9]{0,4}(?:皮肤科|门诊|诊所|急诊|卫生院)|缝了?[0-9一两二三四五六七八九十几]*针|受伤|轻伤|重伤|烧伤|烫伤|擦伤|割伤|夹伤|砸伤|摔伤|骨折|中毒|送医|就医|送院|入院|留院|住院|就诊|急诊|"
@@ -306,10 +312,10 @@ FORMAL_ALONE = (r"(?:\bliuzhi\b|placed in [^，。；]{0,12}detention|licen[cs]e
 FORMAL_ORDERED = (r"(?:暂停[^，。；]{0,8}(?:牌照|许可证?|执照|资质|新用户注册|注册)|(?:许可|许可证|牌照|执照|资质)被?(?:暂停|吊销|注销|撤销)|(?:应用商店|应用市场|App Store)下架|下架(?:该|涉事)?(?:App|APP|应用|小程序)|suspend(?:ed)?[^，。；]{0,12}licen[cs]e|recall|停产|停业|(?:全面|紧急)?回收|(?:暂停|停止)出货|暂停(?:生产|营业|业务|经营|销售|新增[^，。；]{0,8}业务|[^，。；]{0,8}新增业务|[^，。；]{0,18}业务)|叫停|召回|关停|停工整顿|整顿|停止(?:办园|办学|招生))")
 _ORDER_BEFORE = re.compile(r"(?:责令|勒令|要求|决定|指示|依法|下令|被|监管|政府|部门|局|厅|委|办)")
 DEATH_WORDS = r"(?:\b(?:died|killed|deaths?|fatalit(?:y|ies)|passed away)\b|猝死|过劳死|抢救无效|没抢救过来|自杀|轻生|跳楼|死亡|遇难|身亡|罹难|丧生|殉职|不治|没救过来|去世|过世|离世|丧命|遇害)"
-DEATHS = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?(?:people|workers|staff|passengers|residents|patients|children|employees)?\s*(?:were\s+|have\s+)?(?:died|killed|dead)",
+DEATHS = [rf"{_number_then_words(2)}(?:people|workers|staff|passengers|residents|patients|children|employees)?\s*(?:were\s+|have\s+)?(?:died|killed|dead)",
           rf"{N}\s*{_PERSON_CL}?[^，。；、0-9]{{0,6}}?{DEATH_WORDS}", rf"(?:死亡|遇难|身亡|罹难)(?:人数)?{_APPROX}{N}\s*{_PERSON_CL}",
           rf"致\s*{N}\s*(?:人)?(?:死|亡)"]
-INJURED = [rf"{N}\s+(?:[A-Za-z-]+\s+){{0,2}}?{_PEOPLE}[^，。；]{{0,60}}?{HARM_WORDS}",
+INJURED = [rf"{_number_then_words(2)}{_PEOPLE}[^，。；]{{0,60}}?{HARM_WORDS}",
            rf"{N}\s*{_PERSON_CL}[^，。；0-9]{{0,16}}?{HARM_WORDS}",
            rf"{N}\s*{_PERSON_CL}[^，。；0-9]{{0,16}}[，,]\s*(?:都|均|全都|全部)(?:(?!未|没|无|不)[^，。；0-9]){{0,10}}?{HARM_WORDS}",  # 十几个上吐下泻，都去卫生院
            rf"{N}\s*{_PERSON_CL}[^，。；0-9]{{0,24}}?出现[^，。；0-9]{{0,8}}?{HARM_WORDS}",  # 十余名村民在食用…后出现呕吐
@@ -361,7 +367,7 @@ MONEY_RESOLVED = (r"(?:已经?补发|已(?:全部)?(?:安排)?(?:打款|退款|�
 COLLECTIVE = (r"(?:没出车|不出车|围在[^，。；]{0,8}(?:门口|门前|楼下)|排了[^，。；]{0,10}人[^，。；]{0,6}(?:取钱|取款|把钱取|提钱)|\bgathered (?:at|outside|in front of)\b|\bqueu(?:ed|ing)\b[^。；]{0,30}\bwithdraw|\b(?:protest(?:ed|ers|ing)?|sit-in|petition(?:ed)?|joint (?:letter|complaint)|signed a (?:joint )?letter|collective complaint)\b|\bstrike\b|walk-?out|堵在[^，。；]{0,6}(?:门口|门前|前台|大门|大厅|办公室|楼下|总部|售楼处|门店|营业厅|厂门|校门|项目部)|排起(?:了)?(?:长)?(?:队|龙)[^。；]{0,12}(?:取|提|退|攞|withdraw)|排长龙[^。；]{0,8}(?:取|提|攞|拿)|聚集|围堵|罢工|(?<!暂)停工(?!作)|怠工|联名|联署|集体投诉|集体讨薪|集体维权|维权群|上访|拉横幅|拉起横幅|堵门|静坐|示威|抗议|排队取款|"
               r"集中提现|排队退(?:卡|款|费)|集体停运|集体停驶|集体没出车|集体未出车|唔肯开工|不肯开工|拒绝开工|同日停运|停跑|集体停工|集体辞职|讨说法|要说法|讨薪|跑到[^，。；]{0,6}(?:总部|售楼处|门店|公司)|"
               r"到[^，。；]{0,8}(?:总部|售楼处|门店|项目部|办公楼|政府)[^，。；]{0,6}(?:维权|讨|要求|聚集))")
-CROWD = [rf"{N}\s+(?:[A-Za-z'-]+\s+){{0,6}}?{_PEOPLE}[^，。；]{{0,40}}?{COLLECTIVE}",
+CROWD = [rf"{_number_then_words(6)}{_PEOPLE}[^，。；]{{0,40}}?{COLLECTIVE}",
          rf"{N}(?![万亿]?\s*[元块])\s*(?:名|位|个|多|余)?(?:[^，。；0-9]{{0,18}}?){COLLECTIVE}",
          rf"(?:维权群|维权微信群|投诉群|讨薪群|索赔群)(?:人数)?(?:已|已经)?(?:超过|有|达|近)?{_APPROX}{N}\s*(?:人|名)",
          rf"{COLLECTIVE}[^，。；0-9]{{0,6}}?(?:人数)?{_APPROX}{N}\s*(?:名|位|人)"]
@@ -374,7 +380,7 @@ AFFECTED = [rf"(?:涉及|影响|波及|受影响|牵涉|覆盖|泄露|涉事|累
             rf"(?:资料|信息|数据|记录|简历|病历)(?:约|共|达|有|超过|近)*\s*{N}\s*(?:条|份)",
             rf"{N}\s*(?:名|位|户|个|多|余)?[^，。；0-9]{{0,5}}?{_PEOPLE}",
             rf"{N}\s*(?:名|位|户)[^，。；0-9]{{0,12}}?{_PEOPLE}",
-            rf"{N}\s+(?:[A-Za-z-]+\s+){{0,3}}?{_PEOPLE}",  # 72000 policyholder records, 60000 Zhixing Car Rental customers
+            rf"{_number_then_words(3)}{_PEOPLE}",  # 72000 policyholder records, 60000 Zhixing Car Rental customers
             rf"{N}\s*(?:条|份)(?:[^，。；0-9]{{0,10}}?)(?:信息|数据|记录|手机号|号码|资料|简历|订单)",
             rf"(?:数据|信息|记录)[^，。；]{{0,12}}?(?:总量|总计|共计|合计|规模)\s*{_APPROX}{N}\s*条",
             rf"(?:声称|号称|宣称|自称)(?:数据)?(?:总量|总数|共有)\s*{_APPROX}{N}\s*(?:条|份)",

@@ -17,6 +17,17 @@ from playbooks.signals import SIGNALS, TextSignals, parse_number, present, read_
 GUIDE = Path(__file__).parents[2] / "playbooks" / "severity_guide_examples.jsonl"
 
 
+def assert_reads(text: str, name: str, crisis_type: str | None = None) -> None:
+    """The signal `name` is read from `text`; the message lists what was read instead."""
+    found = present(read_signals(text, crisis_type))
+    assert name in found, (text, found)
+
+
+def assert_does_not_read(text: str, name: str, crisis_type: str | None = None) -> None:
+    found = present(read_signals(text, crisis_type))
+    assert name not in found, (text, found)
+
+
 @pytest.mark.parametrize("text, value", [
     ("3.2万", 32_000), ("1.5亿", 150_000_000), ("两千余", 2000), ("800万", 8_000_000), ("1,200", 1200),
     ("十余", 10), ("上千", 1000), ("一千二百", 1200), ("三万五千", 35_000), ("两亿", 200_000_000), ("十五", 15),
@@ -93,7 +104,7 @@ def test_signals_read_from_text():
     ("二十多位家长堵在校区前台要求退费", "collective_action"),
 ])
 def test_family_signals_from_varied_phrasings(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 # ---- Traditional script, Cantonese, English and other currencies (the same families) -----------
@@ -117,7 +128,7 @@ def test_family_signals_from_varied_phrasings(text, name):
     ("兩份英文報章都有跟進", "local_media"),
 ])
 def test_families_read_in_other_scripts_and_registers(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 @pytest.mark.parametrize("text, name, value", [
@@ -202,7 +213,7 @@ def test_loose_magnitudes():
     ("伤者说小伤不用去医院，自己回家了", "harm_reported"),  # declined care
 ])
 def test_negated_hypothetical_and_lookalike_facts_do_not_count(text, name):
-    assert name not in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_does_not_read(text, name)
 
 
 @pytest.mark.parametrize("text, name", [
@@ -225,7 +236,7 @@ def test_negated_hypothetical_and_lookalike_facts_do_not_count(text, name):
     ("上百名储户的工资卡被系统误冻结", "money_loss"),
 ])
 def test_new_agencies_leaks_and_media_phrasings(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 def test_store_closures_are_the_event_itself_for_a_financial_risk():
@@ -257,7 +268,7 @@ def test_store_closures_are_the_event_itself_for_a_financial_risk():
     ("Fitch revised the outlook to negative.", "rating_watch"),
 ])
 def test_english_phrasings_of_the_families(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 def test_english_numbers_and_negations():
@@ -281,7 +292,7 @@ def test_english_numbers_and_negations():
     ("The app is still available but slow.", "still_on_sale"),
 ])
 def test_more_lookalikes_do_not_count(text, name):
-    assert name not in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_does_not_read(text, name)
 
 
 @pytest.mark.parametrize("text, name", [
@@ -300,7 +311,7 @@ def test_more_lookalikes_do_not_count(text, name):
     ("市台新闻栏目今晚播出", "local_media"),
 ])
 def test_utilities_orders_and_phrasings_from_new_writers(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 @pytest.mark.parametrize("text, name", [
@@ -323,7 +334,7 @@ def test_utilities_orders_and_phrasings_from_new_writers(text, name):
     ("两天来话题持续发酵，我们到现在一个字都没发", "unanswered_hours"),
 ])
 def test_phrasings_from_writers_w12_and_w13(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 @pytest.mark.parametrize("text, name, crisis_type", [
@@ -336,7 +347,7 @@ def test_phrasings_from_writers_w12_and_w13(text, name):
     ("门店贴出SGS检验报告后，群里转发的人少了", "sensitive_data", None),
 ])
 def test_lookalikes_from_writers_w12_and_w13(text, name, crisis_type):
-    assert name not in present(read_signals(text, crisis_type)), (text, present(read_signals(text, crisis_type)))
+    assert_does_not_read(text, name, crisis_type)
 
 
 @pytest.mark.parametrize("text, name", [
@@ -365,7 +376,7 @@ def test_lookalikes_from_writers_w12_and_w13(text, name, crisis_type):
     ("【都市快报】多名读者向本报反映", "local_media"),
 ])
 def test_phrasings_from_writers_w15_and_w16(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 @pytest.mark.parametrize("text, name, crisis_type", [
@@ -376,8 +387,7 @@ def test_phrasings_from_writers_w15_and_w16(text, name):
     ("视频播放合计约180万", "amount_yuan", None),  # plays, not money
 ])
 def test_lookalikes_from_writers_w15_and_w16(text, name, crisis_type):
-    signals = read_signals(text, crisis_type)
-    assert name not in present(signals), (text, present(signals))
+    assert_does_not_read(text, name, crisis_type)
 
 
 def test_soon_after_is_not_a_denial():
@@ -398,7 +408,7 @@ def test_soon_after_is_not_a_denial():
     ("一百几个工人坐喺厂门口唔肯开工", "collective_action"),
 ])
 def test_phrasings_from_writer_w14(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 def test_an_elevator_paused_for_repair_is_not_a_stoppage():
@@ -587,7 +597,7 @@ def test_an_old_event_with_a_death_is_not_capped():
     ("Two villagers got rashes and went to 镇卫生院 for treatment.", "harm_reported"),
 ])
 def test_phrasings_from_writers_w17_to_w20(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 @pytest.mark.parametrize("text, name, value", [
@@ -629,7 +639,7 @@ def test_money_paid_late_and_already_reissued_is_minor():
     ("Two residents aged 81 and 86 were admitted to hospital after missing their insulin doses.", "vulnerable_harmed"),
 ])
 def test_english_phrasings_from_writer_w21(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 def test_english_counts_several_words_from_their_nouns():
@@ -662,7 +672,7 @@ def test_a_repackaged_old_leak_is_an_old_event():
     ("出了事，加工坊今天还在照常出货", "still_on_sale"),
 ])
 def test_grassroots_phrasings_from_writer_w22(text, name):
-    assert name in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_reads(text, name)
 
 
 def test_colloquial_ranges_read_their_lower_bound():
@@ -675,4 +685,4 @@ def test_colloquial_ranges_read_their_lower_bound():
     ("平台已把那条造谣视频下架", "consumer_backlash"),  # moderation, not a product pulled
 ])
 def test_lookalikes_from_writer_w22(text, name):
-    assert name not in present(read_signals(text)), (text, present(read_signals(text)))
+    assert_does_not_read(text, name)
