@@ -686,3 +686,55 @@ def test_colloquial_ranges_read_their_lower_bound():
 ])
 def test_lookalikes_from_writer_w22(text, name):
     assert_does_not_read(text, name)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("监管部门没收违法所得并处罚款合计约2.4亿元", "fine_yuan"),  # 没收 is confiscation, not a negation
+    ("投资者统计的逾期本金约8亿元", "amount_yuan"),  # 逾期 here is overdue, not 逾期未改正的
+    ("业主们交的装修款加起来九千多万", "amount_yuan"),
+    ("代表律师说多扣的钱合计约500万令吉", "amount_yuan"),
+    ("地检署已分案侦办，负责人被声请羁押", "regulator_formal"),
+    ("食药署公告：该公司的医疗器材许可证直接废止", "regulator_formal"),
+    ("停电导致约一万二千户供暖中断", "total_outage"),  # 一万二千 holds 万一 ("in case"), not a hypothetical
+    ("about 30,000 households had tap-water supply cut overnight", "total_outage"),
+    ("3号线全线列车停运近两小时", "total_outage"),
+    ("系统故障，受影响在线玩家约4万人", "affected_people"),
+    ("通过漏洞可以下载的报告超过九万份", "affected_people"),
+    ("数据库没设密码，里面有客户的身份证号和银行卡号", "sensitive_data"),
+    ("至少五个城市的骑手今天集体“下线”", "collective_major"),
+    ("荃湾、元朗同屯门幾間分行門口都排滿人", "collective_major"),
+    ("around 1,500 workers walk out at the plant", "crowd_size"),
+    ("早上厂门口聚了三百多人", "crowd_size"),
+    ("两位做洗肾的老人等了五个小时，被送去急诊", "vulnerable_harmed"),
+    ("新生儿在会所洗澡时烫伤，在医院住了十天院", "vulnerable_harmed"),
+    ("抖音上播放加起来两百多万了", "views"),
+    ("分局的人在下游各取了一组水样", "regulator_attention"),
+    ("交易平台本周起暂停提领", "money_loss"),
+    ("一名店员手背烫起泡，在社区诊所处理过", "harm_reported"),
+    ("到今天第三天了，厂家一个字的说明都没有", "unanswered_hours"),
+])
+def test_phrasings_from_writers_w23_to_w25(text, name):
+    assert_reads(text, name)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("5名乘客被困电梯约半小时，5人均无不适", "injured"),
+    ("两名工人被落物擦到，2人未受伤", "injured"),
+    ("宽限期内支付不构成违约", "bond_default"),
+    ("截至本报告出具日，未收到付息资金", "local_media"),  # 本报告 is the report itself, not 本报
+    ("视频播放量累计约500万", "affected_people"),  # plays, not people
+    ("有网友推测“全部80万用户都中招了”，官方只确认约2万个账号", "affected_people"),  # a guess is not a count… of 80万
+    ("快递站关门两天，业主的包裹取不出来", "money_loss"),  # parcels, not money
+    ("该电梯已停运检修", "partial_outage"),  # one lift taken out for repair
+    ("群里有人喊要去售楼处拉横幅，喊了两天也没人去", "collective_action"),
+])
+def test_lookalikes_from_writers_w23_to_w25(text, name):
+    if name == "affected_people" and "推测" in text:
+        assert (read_signals(text, "data_breach").affected_people or 0) < 800_000
+        return
+    assert_does_not_read(text, name)
+
+
+def test_refunds_confirmed_received_resolve_a_money_complaint():
+    text = "几个团长说佣金拖了两周没结，说平台要跑路；周五回访，三个团长都确认到账了。"
+    assert rule_grade(text, crisis_type="financial_risk").severity == "minor"
