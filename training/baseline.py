@@ -214,13 +214,15 @@ class BaselinePredictor:
     @classmethod
     def fit(cls, texts: Sequence[str], labels: dict[str, Sequence[str | None]], c: float = 4.0,
             segmenter_name: str | None = None) -> BaselinePredictor:
-        """Fit the shared features on every text, then each task's head on the rows labelled for it."""
+        """Fit the shared features on every text, then each task's head on the rows labelled for it.
+        `labels` may name only some tasks: the heads are independent, so a head fitted alone is the
+        one a full fit would give (leave-one-writer-out on one task needs no other head)."""
         from sklearn.linear_model import LogisticRegression
 
         features = SharedFeatures(segmenter_name)
         matrix = features.fit_transform(texts)
         heads = {}
-        for task in TASKS:
+        for task in labels:
             rows = np.array([i for i, y in enumerate(labels[task]) if y is not None], dtype=int)
             head = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
             head.fit(matrix[rows], [labels[task][i] for i in rows])

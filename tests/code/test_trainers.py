@@ -37,6 +37,17 @@ def test_baseline_skips_rows_without_the_label(tmp_path):
     assert again.predict(["工厂排放黑烟"])[0].scores == predictor.predict(["工厂排放黑烟"])[0].scores
 
 
+def test_a_head_fitted_alone_is_the_head_of_a_full_fit():
+    """Leave-one-writer-out on crisis type fits that head alone; it must predict as a full fit does."""
+    rows = sample_rows(repeat=2)
+    texts = [r["text"] for r in rows]
+    full = BaselinePredictor.fit(texts, {t: [r[t] for r in rows] for t in TASKS})
+    alone = BaselinePredictor.fit(texts, {"crisis_type": [r["crisis_type"] for r in rows]})
+    probe = ["工厂排放黑烟，河里死鱼", "App 用户数据在暗网出售", "骑手集体停工讨薪"]
+    assert set(alone.heads) == {"crisis_type"}
+    np.testing.assert_allclose(alone.probabilities(probe)[0]["crisis_type"], full.probabilities(probe)[0]["crisis_type"])
+
+
 def test_masked_loss_ignores_missing_labels(tiny_base):
     from transformers import AutoModel
 
