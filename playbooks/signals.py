@@ -226,6 +226,16 @@ def _stated(pattern: str | re.Pattern, text: str, rumor: bool = False) -> bool:
     return next(_hits(pattern, text, rumor), None) is not None
 
 
+# Reach denied after its name, in the same clause: 微博、小红书未见转载, 财经媒体暂未跟进.
+_REACH_DENIED_AFTER = re.compile(r"[^，。；,;!?！？\n]{0,12}?(?:暂未|未见|尚未|均未|都未|并未|没有|都没|暂无|没)(?:有)?(?:看到|见到|发现)?"
+                                 r"[^，。；,;]{0,3}?(?:转载|转发|扩散|跟进|报道|传播|发酵|讨论|搬运)")
+
+
+def _reach_stated(text: str, match: re.Match) -> bool:
+    """A platform or an outlet named as reached, not one named only to say it has not picked the story up."""
+    return not _REACH_DENIED_AFTER.match(text, match.end())
+
+
 def mentioned(pattern: str, text: str, unless_before: re.Pattern | None = None) -> bool:
     """True when the pattern occurs as a fact (尚无央媒报道 is not central media)."""
     for match in _hits(pattern, text):
@@ -577,7 +587,8 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
         flag("deaths", DEATH_WORDS)
         if values.get("deaths") is True:
             values["deaths"] = 1.0
-    platforms = sorted({p for p in PLATFORMS if _stated(_PLATFORM_PATTERNS.get(p, re.escape(p)), text, rumor)})
+    platforms = sorted({p for p in PLATFORMS
+                        if any(_reach_stated(text, m) for m in _hits(_PLATFORM_PATTERNS.get(p, re.escape(p)), text, rumor))})
     if platforms:
         values["platforms"], evidence["platforms"] = float(len(platforms)), "、".join(platforms)
     count("platforms", [rf"{N}\s*个(?:社交|网络|公开)?平台"])
@@ -585,8 +596,8 @@ def read_signals(text: str, crisis_type: str | None = None) -> TextSignals:
     flag("multi_region", MULTI_REGION)
     flag("hot_search", HOT)
     flag("national_hot_search", NATIONAL_HOT, check=lambda s, m: not _LOCAL.search(_clause_prefix(s, m.start(), 8)))
-    flag("central_media", CENTRAL_MEDIA)
-    flag("local_media", LOCAL_MEDIA, check=lambda s, m: not _in_header(s, m.start()))
+    flag("central_media", CENTRAL_MEDIA, check=_reach_stated)
+    flag("local_media", LOCAL_MEDIA, check=lambda s, m: not _in_header(s, m.start()) and _reach_stated(s, m))
     # regulator: an agency and an action in the same sentence (a company's own 约谈/停业 is not regulator action);
     # an internal notice is not a regulator's, and for a penalty a warning letter is the guide's minor case
     regulator_text = re.sub(r"内部通报|内部通知", "·", text)

@@ -727,6 +727,7 @@ def test_phrasings_from_writers_w23_to_w25(text, name):
     ("快递站关门两天，业主的包裹取不出来", "money_loss"),  # parcels, not money
     ("该电梯已停运检修", "partial_outage"),  # one lift taken out for repair
     ("群里有人喊要去售楼处拉横幅，喊了两天也没人去", "collective_action"),
+    ("帖子阅读三千，行业媒体目前暂未跟进", "local_media"),  # an outlet named to say it has not reported
 ])
 def test_lookalikes_from_writers_w23_to_w25(text, name):
     if name == "affected_people" and "推测" in text:
@@ -738,3 +739,9 @@ def test_lookalikes_from_writers_w23_to_w25(text, name):
 def test_refunds_confirmed_received_resolve_a_money_complaint():
     text = "几个团长说佣金拖了两周没结，说平台要跑路；周五回访，三个团长都确认到账了。"
     assert rule_grade(text, crisis_type="financial_risk").severity == "minor"
+
+
+def test_platforms_named_only_to_say_the_story_has_not_reached_them_do_not_count():
+    signals = read_signals("黑猫投诉上新增2条，抖音、快手暂未见扩散，B站没有相关讨论")
+    assert signals.platform_names == ["黑猫投诉"], signals.platform_names
+    assert read_signals("微博、抖音、小红书都有人转发").platforms == 3
